@@ -1,0 +1,1 @@
+"""Command-line interface: ``deeppot <command>``; see :mod:`deeppot.cli.main`."""

@@ -1,0 +1,52 @@
+"""The contract between simulation engines and energy models.
+
+A :class:`Potential` maps one configuration to its energy, forces and virial, in deeppot's
+internal units (Å, eV). The virial is DeePMD-kit's (and i-PI's, and LAMMPS'):
+
+.. math:: W_{\\alpha\\beta} = -\\frac{\\partial E}{\\partial \\varepsilon_{\\alpha\\beta}}
+          = -\\sum_{i<j} (\\partial E/\\partial r_{ij})_\\alpha (r_{ij})_\\beta ,
+
+so the stress is ``-W / V`` and the pressure ``(2 K + tr W) / (3 V)``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import torch
+
+ENERGY = "energy"  # 0-d tensor, eV
+FORCES = "forces"  # (n, 3), eV/Å
+VIRIAL = "virial"  # (3, 3), eV
+
+
+class Potential(ABC):
+    """Energy, forces and virial of a single configuration.
+
+    Attributes
+    ----------
+    rcut : float
+        Interaction cutoff in Å (used by engines to size neighbour-list skins); 0 if none.
+    type_map : list[str] or None
+        Element symbol of each type index this potential expects, or None when any
+        integer types are accepted (e.g. Lennard-Jones with per-type parameters).
+    """
+
+    rcut: float = 0.0
+    type_map: list[str] | None = None
+
+    @abstractmethod
+    def compute(self, positions: torch.Tensor, cell: torch.Tensor | None, atype: torch.Tensor
+                ) -> dict[str, torch.Tensor]:
+        """Evaluate one configuration.
+
+        Parameters
+        ----------
+        positions : Tensor (n, 3), Å (float64 unless the potential says otherwise)
+        cell : Tensor (3, 3) with lattice vectors as rows (Å), or None for open boundaries
+        atype : LongTensor (n,) type indices into ``type_map``
+
+        Returns
+        -------
+        dict with ``"energy"`` (0-d, eV), ``"forces"`` (n, 3, eV/Å), ``"virial"`` (3, 3, eV).
+        """
