@@ -135,39 +135,27 @@ def check_sel(counts: torch.Tensor, sel: list[int], type_map: list[str] | None =
         )
 
 
-def sort_edges(edges: Edges, atype: torch.Tensor, distance: torch.Tensor) -> torch.Tensor:
-    """Permutation ordering edges by (center, neighbour type, distance, neighbour index).
+def slot_index(center: torch.Tensor, neighbor: torch.Tensor, neighbor_type: torch.Tensor,
+               distance: torch.Tensor, sel: list[int]) -> torch.Tensor:
+    """Slot (0..nsel-1) of every edge in DeePMD-kit's padded layout, or -1 beyond ``sel``.
 
-    This is DeePMD-kit's slot order (``fmt_nlist``: type, then distance, then index).
-    """
-    # lexsort via stable sorts from the least significant key up
-    order = torch.argsort(edges.neighbor, stable=True)
-    order = order[torch.argsort(distance[order], stable=True)]
-    order = order[torch.argsort(atype[edges.neighbor][order], stable=True)]
-    order = order[torch.argsort(edges.center[order], stable=True)]
-    return order
-
-
-def padded_slots(edges: Edges, atype: torch.Tensor, distance: torch.Tensor, natoms: int,
-                 sel: list[int]) -> torch.Tensor:
-    """Slot index (0..nsel-1) of every edge in DeePMD-kit's padded layout, or -1 if beyond sel.
-
-    Returns LongTensor (E,) aligned with ``edges``. Use with :func:`check_sel` first if
-    overflow must be an error.
+    Slots are per-type blocks of ``sel[t]`` entries, each sorted by (distance, neighbour
+    index) as in DeePMD-kit's ``fmt_nlist``. Returns LongTensor (E,) aligned with the input.
     """
     ntypes = len(sel)
-    order = sort_edges(edges, atype, distance)
-    ntype_j = atype[edges.neighbor][order]
-    center = edges.center[order]
-    group = center * ntypes + ntype_j
-    # rank within each (center, type) group: position minus the group's first position
+    # lexsort via stable sorts from the least significant key up
+    order = torch.argsort(neighbor, stable=True)
+    order = order[torch.argsort(distance.detach()[order], stable=True)]
+    order = order[torch.argsort(neighbor_type[order], stable=True)]
+    order = order[torch.argsort(center[order], stable=True)]
+    ntype_j = neighbor_type[order]
+    group = center[order] * ntypes + ntype_j
     n = group.shape[0]
     idx = torch.arange(n, device=group.device)
     is_start = torch.ones(n, dtype=torch.bool, device=group.device)
     if n > 1:
         is_start[1:] = group[1:] != group[:-1]
-    start_pos = torch.where(is_start, idx, torch.zeros_like(idx))
-    start_pos = torch.cummax(start_pos, dim=0).values
+    start_pos = torch.cummax(torch.where(is_start, idx, torch.zeros_like(idx)), dim=0).values
     rank = idx - start_pos
     sel_t = torch.as_tensor(sel, device=group.device)
     offset = torch.cumsum(torch.cat([sel_t.new_zeros(1), sel_t[:-1]]), 0)
@@ -175,6 +163,12 @@ def padded_slots(edges: Edges, atype: torch.Tensor, distance: torch.Tensor, nato
     slot = torch.empty_like(slot_sorted)
     slot[order] = slot_sorted
     return slot
+
+
+def padded_slots(edges: Edges, atype: torch.Tensor, distance: torch.Tensor, natoms: int,
+                 sel: list[int]) -> torch.Tensor:
+    """:func:`slot_index` for an :class:`Edges` object."""
+    return slot_index(edges.center, edges.neighbor, atype[edges.neighbor], distance, sel)
 
 
 def padded_nlist(edges: Edges, atype: torch.Tensor, distance: torch.Tensor, natoms: int,

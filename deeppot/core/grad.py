@@ -1,0 +1,39 @@
+"""Forces, virial and atomic virial from one autograd call on the pair vectors.
+
+This is the only place deeppot differentiates an energy. Because every model evaluates on
+pair vectors ``r_ij = r_j - r_i + shift``, a single gradient ``g_ij = ∂E/∂r_ij`` gives
+everything, periodic images included, with no strain trick:
+
+* ``F_i = Σ_j g_ij − Σ_j g_ji`` (each edge pushes its centre by +g and its neighbour by −g);
+* ``W_αβ = −Σ_ij g_ij,α r_ij,β`` (DeePMD-kit's virial; stress = −W/V);
+* atomic virial: ``−g_ij ⊗ r_ij`` is booked on the neighbour j. This equals DeePMD-kit's
+  per-atom virial *with* its ``atomic_virial_corr`` (``−Σ_i ∂E_i/∂r_e ⊗ (r_e − r_i)``), which
+  is independent of the coordinate origin.
+
+With ``create_graph=True`` the results stay differentiable in the parameters (force loss).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+
+
+def energy_derivatives(energy: torch.Tensor, rij: torch.Tensor, center: torch.Tensor,
+                       neighbor: torch.Tensor, natoms: int, frame_of_atom: torch.Tensor, nframes: int,
+                       create_graph: bool = False, atomic: bool = False
+                       ) -> tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+    """Forces (N, 3), virial per frame (nf, 3, 3), atomic virial (N, 3, 3) or None.
+
+    ``energy`` is any scalar whose dependence on positions goes through ``rij`` (E, 3).
+    """
+    if rij.shape[0] == 0:
+        zero_f = rij.new_zeros((natoms, 3))
+        return zero_f, rij.new_zeros((nframes, 3, 3)), (rij.new_zeros((natoms, 3, 3)) if atomic else None)
+    (g,) = torch.autograd.grad(energy, rij, create_graph=create_graph, retain_graph=create_graph)
+    force = rij.new_zeros((natoms, 3)).index_add(0, center, g).index_add(0, neighbor, -g)
+    edge_virial = -g.unsqueeze(2) * rij.unsqueeze(1)
+    virial = rij.new_zeros((nframes, 3, 3)).index_add(0, frame_of_atom[center], edge_virial)
+    atom_virial = rij.new_zeros((natoms, 3, 3)).index_add(0, neighbor, edge_virial) if atomic else None
+    return force, virial, atom_virial

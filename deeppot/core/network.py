@@ -1,0 +1,119 @@
+"""Dense networks of the Deep Potential family, laid out as DeePMD-kit serialises them.
+
+One layer computes (DeePMD-kit ``NativeLayer``)
+
+.. math:: y = \\mathrm{idt} \\odot \\phi(x W + b) + \\mathrm{skip}(x),
+
+where ``skip(x) = x`` when the layer keeps the width, ``[x, x]`` when it doubles it, and 0
+otherwise (only if ``resnet``); ``idt`` (the "timestep") exists only with ``resnet_dt``.
+Embedding nets map a scalar to ``neuron[-1]`` channels; fitting nets end with a linear
+layer to one output. Keeping DeePMD-kit's parameterisation (``w`` is ``(n_in, n_out)``)
+lets a ``.dp`` file load without any reshaping.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import torch
+from torch import nn
+
+ACTIVATIONS = {
+    "tanh": torch.tanh,
+    "gelu": nn.functional.gelu,
+    "relu": torch.relu,
+    "relu6": nn.functional.relu6,
+    "softplus": nn.functional.softplus,
+    "sigmoid": torch.sigmoid,
+    "silu": nn.functional.silu,
+    "none": lambda x: x,
+    "linear": lambda x: x,
+}
+
+
+class Layer(nn.Module):
+    """One dense layer with DeePMD-kit's optional timestep and residual connection."""
+
+    def __init__(self, n_in: int, n_out: int, activation: str = "tanh", resnet: bool = False,
+                 use_timestep: bool = False, bias: bool = True, dtype=torch.float64,
+                 generator: Optional[torch.Generator] = None, timestep_mean: float = 0.1):
+        super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation_function {activation!r}; known: {sorted(ACTIVATIONS)}")
+        self.activation = activation
+        self.resnet = resnet
+        # Initialisation as DeePMD-kit: W ~ N(0, 1/(n_in+n_out)), b ~ N(0, 1), idt ~ N(0.1, 0.001).
+        w = torch.randn(n_in, n_out, dtype=dtype, generator=generator) / math.sqrt(n_in + n_out)
+        self.w = nn.Parameter(w)
+        self.b = nn.Parameter(torch.randn(n_out, dtype=dtype, generator=generator)) if bias else None
+        self.idt = (nn.Parameter(timestep_mean + 0.001 * torch.randn(n_out, dtype=dtype, generator=generator))
+                    if use_timestep else None)
+        self.skip = 0
+        if resnet and n_out == n_in:
+            self.skip = 1
+        elif resnet and n_out == 2 * n_in:
+            self.skip = 2
+
+    @property
+    def n_in(self) -> int:
+        return self.w.shape[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.w.shape[1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x @ self.w
+        if self.b is not None:
+            y = y + self.b
+        y = ACTIVATIONS[self.activation](y)
+        if self.idt is not None:
+            y = y * self.idt
+        if self.skip == 1:
+            y = y + x
+        elif self.skip == 2:
+            y = y + torch.cat([x, x], dim=-1)
+        return y
+
+
+class MLP(nn.Module):
+    """A stack of :class:`Layer` (embedding net or fitting net)."""
+
+    def __init__(self, layers: list[Layer]):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+
+    @property
+    def n_out(self) -> int:
+        return self.layers[-1].n_out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+def embedding_net(neuron: list[int], activation: str = "tanh", resnet_dt: bool = False,
+                  dtype=torch.float64, generator: Optional[torch.Generator] = None, in_dim: int = 1) -> MLP:
+    """DeePMD-kit ``EmbeddingNet``: every layer residual where widths allow; idt with resnet_dt."""
+    sizes = [in_dim, *neuron]
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        has_skip = n_out in (n_in, 2 * n_in)
+        layers.append(Layer(n_in, n_out, activation, resnet=True, use_timestep=resnet_dt and has_skip,
+                            dtype=dtype, generator=generator))
+    return MLP(layers)
+
+
+def fitting_net(in_dim: int, neuron: list[int], activation: str = "tanh", resnet_dt: bool = True,
+                dtype=torch.float64, generator: Optional[torch.Generator] = None, out_dim: int = 1) -> MLP:
+    """DeePMD-kit ``FittingNet``: residual hidden layers (idt only where a skip exists) + linear output."""
+    sizes = [in_dim, *neuron]
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        has_skip = n_out in (n_in, 2 * n_in)
+        layers.append(Layer(n_in, n_out, activation, resnet=True, use_timestep=resnet_dt and has_skip,
+                            dtype=dtype, generator=generator))
+    layers.append(Layer(sizes[-1], out_dim, "none", resnet=False, dtype=dtype, generator=generator))
+    return MLP(layers)

@@ -1,0 +1,1 @@
+"""Assembled models (descriptor + fitting), their files, and user-facing evaluators."""

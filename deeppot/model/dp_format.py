@@ -1,0 +1,285 @@
+"""DeePMD-kit's backend-independent model file (``.dp``): read and write.
+
+The file is HDF5: attribute ``json`` on the root holds the model description (DeePMD-kit's
+``serialize()`` dicts), and every array is a dataset ``variable_NNNN`` referenced from the
+JSON by the string ``"/variable_NNNN"``. ``dp convert-backend model.pth model.dp`` writes it;
+``dp convert-backend model.dp model.pth`` reads it. Nothing in the file is executed: we parse
+JSON and read numeric datasets, so loading an untrusted model cannot run code.
+
+deeppot-only descriptors (``loc_frame``) use the same container with their own ``type``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import torch
+
+from deeppot import __version__
+from deeppot.core.descriptor import DESCRIPTORS, Descriptor
+from deeppot.core.fitting import EnergyFitting
+from deeppot.core.network import MLP, Layer
+from deeppot.errors import ModelFileError
+from deeppot.fileio import atomic_path
+from deeppot.model.energy_model import EnergyModel
+
+PRECISIONS = {"float64": torch.float64, "float32": torch.float32, "default": torch.float64}
+
+
+# ----------------------------------------------------------------------------------------
+# reading
+def _resolve(node: Any, h5: h5py.File) -> Any:
+    """Replace "/variable_NNNN" references under '@variables' keys by numpy arrays."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "@variables" and isinstance(value, dict):
+                out[key] = {k: (np.asarray(h5[v]) if isinstance(v, str) and v in h5 else v)
+                            for k, v in value.items()}
+            else:
+                out[key] = _resolve(value, h5)
+        return out
+    if isinstance(node, list):
+        return [_resolve(v, h5) for v in node]
+    return node
+
+
+def read_dp(path: str | Path) -> dict:
+    """The full serialised dict of a ``.dp`` file, arrays included."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such model file")
+    try:
+        with h5py.File(path, "r") as h5:
+            if "json" not in h5.attrs:
+                raise ModelFileError(f"{path}: not a DeePMD-kit .dp model (no 'json' attribute)")
+            return _resolve(json.loads(h5.attrs["json"]), h5)
+    except OSError as err:
+        raise ModelFileError(f"{path}: not a readable HDF5 .dp model file ({err})") from None
+    except json.JSONDecodeError as err:
+        raise ModelFileError(f"{path}: malformed model description ({err})") from None
+
+
+def _layer_from_dict(d: dict, dtype) -> Layer:
+    var = d["@variables"]
+    w = torch.as_tensor(var["w"], dtype=dtype)
+    layer = Layer(w.shape[0], w.shape[1], d.get("activation_function", "tanh"), resnet=d.get("resnet", False),
+                  use_timestep=var.get("idt") is not None, bias=var.get("b") is not None, dtype=dtype)
+    with torch.no_grad():
+        layer.w.copy_(w)
+        if layer.b is not None:
+            layer.b.copy_(torch.as_tensor(var["b"], dtype=dtype).reshape(-1))
+        if layer.idt is not None:
+            layer.idt.copy_(torch.as_tensor(var["idt"], dtype=dtype).reshape(-1))
+    return layer
+
+
+def _net_from_dict(d: dict, dtype) -> MLP:
+    return MLP([_layer_from_dict(layer, dtype) for layer in d["layers"]])
+
+
+def _load_nets(collection: dict, target: torch.nn.ModuleList, dtype, where: str) -> None:
+    nets = collection["networks"]
+    if len(nets) != len(target):
+        raise ModelFileError(f"{where}: expected {len(target)} networks, found {len(nets)}")
+    for k, net in enumerate(nets):
+        if net is None or not net.get("layers"):
+            continue  # DeePMD-kit clears unused nets (se_e3 with a > b)
+        target[k] = _net_from_dict(net, dtype)
+
+
+def descriptor_from_dict(d: dict, ntypes: int, where: str = "") -> Descriptor:
+    kind = d.get("type")
+    if kind not in DESCRIPTORS:
+        raise ModelFileError(f"{where}: descriptor type {kind!r} is not supported "
+                             f"(supported: {', '.join(sorted(set(DESCRIPTORS)))})")
+    if d.get("exclude_types"):
+        raise ModelFileError(f"{where}: exclude_types is not supported yet")
+    dtype = PRECISIONS.get(d.get("precision", "float64"), torch.float64)
+    cls = DESCRIPTORS[kind]
+    kwargs = dict(rcut=d["rcut"], rcut_smth=d["rcut_smth"], sel=d["sel"], ntypes=ntypes, dtype=dtype,
+                  env_protection=d.get("env_protection", 0.0), set_davg_zero=d.get("set_davg_zero", False))
+    kwargs.update(cls.options_from_dict(d))
+    desc = cls(**kwargs)
+    _load_nets(d["embeddings"], desc.embeddings, dtype, where)
+    var = d["@variables"]
+    with torch.no_grad():
+        desc.davg.copy_(torch.as_tensor(var["davg"], dtype=dtype).reshape(desc.davg.shape))
+        desc.dstd.copy_(torch.as_tensor(var["dstd"], dtype=dtype).reshape(desc.dstd.shape))
+    desc.check_uniform_stats(where)
+    return desc
+
+
+def model_from_dict(data: dict, where: str = "") -> EnergyModel:
+    """Build an :class:`EnergyModel` from DeePMD-kit's serialised dict (``data['model']``)."""
+    m = data.get("model", data)
+    if m.get("type", "standard") != "standard" or m["fitting"].get("type") != "ener":
+        raise ModelFileError(f"{where}: only standard energy models are supported "
+                             f"(model type {m.get('type')!r}, fitting {m['fitting'].get('type')!r})")
+    type_map = list(m["type_map"])
+    ntypes = len(type_map)
+    desc = descriptor_from_dict(m["descriptor"], ntypes, where)
+    fd = m["fitting"]
+    if fd.get("numb_fparam", 0) or fd.get("numb_aparam", 0) or fd.get("mixed_types", False):
+        raise ModelFileError(f"{where}: fparam/aparam/mixed-type fittings are not supported")
+    fit_nets = fd["nets"]["networks"]
+    first = fit_nets[0]["layers"]
+    fitting = EnergyFitting(ntypes, fd["dim_descrpt"], fd["neuron"], fd.get("resnet_dt", True),
+                            fd.get("activation_function", "tanh"), dtype=desc.davg.dtype)
+    _load_nets(fd["nets"], fitting.nets, desc.davg.dtype, where)
+    del first
+    dtype = desc.davg.dtype
+    with torch.no_grad():
+        bias = fd["@variables"].get("bias_atom_e")
+        if bias is not None:
+            fitting.bias_atom_e.copy_(torch.as_tensor(bias, dtype=dtype).reshape(ntypes, 1))
+    model = EnergyModel(desc, fitting, type_map)
+    var = m.get("@variables", {})
+    with torch.no_grad():
+        if var.get("out_bias") is not None:
+            model.out_bias.copy_(torch.as_tensor(var["out_bias"], dtype=dtype).reshape(-1, ntypes)[0])
+        if var.get("out_std") is not None:
+            model.out_std.copy_(torch.as_tensor(var["out_std"], dtype=dtype).reshape(-1, ntypes)[0])
+    top = data.get("@variables", {})
+    if top.get("min_nbor_dist") is not None:
+        model.min_nbor_dist = float(np.asarray(top["min_nbor_dist"]).reshape(-1)[0])
+    model.model_def_script = data.get("model_def_script")
+    model.compress_info = m["descriptor"].get("compress")
+    model.eval()
+    return model
+
+
+def load_model(path: str | Path) -> EnergyModel:
+    """Load a ``.dp`` model file (DeePMD-kit's or deeppot's)."""
+    data = read_dp(path)
+    try:
+        return model_from_dict(data, where=str(path))
+    except (KeyError, TypeError, ValueError, IndexError) as err:
+        raise ModelFileError(f"{path}: malformed or unsupported model description ({err!r})") from None
+
+
+# ----------------------------------------------------------------------------------------
+# writing
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy()
+
+
+def _precision_name(dtype: torch.dtype) -> str:
+    return "float64" if dtype == torch.float64 else "float32"
+
+
+def layer_to_dict(layer: Layer) -> dict:
+    return {
+        "@class": "Layer", "@version": 2, "bias": layer.b is not None,
+        "use_timestep": layer.idt is not None, "activation_function": layer.activation,
+        "resnet": layer.resnet, "precision": _precision_name(layer.w.dtype), "trainable": True,
+        "@variables": {"w": _np(layer.w), "b": None if layer.b is None else _np(layer.b),
+                       "idt": None if layer.idt is None else _np(layer.idt)},
+    }
+
+
+def embedding_net_to_dict(net: MLP, neuron: list[int], activation: str, resnet_dt: bool) -> dict:
+    return {"@class": "EmbeddingNetwork", "@version": 2, "in_dim": net.layers[0].n_in, "neuron": list(neuron),
+            "activation_function": activation, "resnet_dt": resnet_dt, "bias": True,
+            "precision": _precision_name(net.layers[0].w.dtype),
+            "layers": [layer_to_dict(layer) for layer in net.layers]}
+
+
+def fitting_net_to_dict(net: MLP, neuron: list[int], activation: str, resnet_dt: bool) -> dict:
+    return {"@class": "FittingNetwork", "@version": 1, "in_dim": net.layers[0].n_in, "out_dim": 1,
+            "neuron": list(neuron), "activation_function": activation, "resnet_dt": resnet_dt,
+            "precision": _precision_name(net.layers[0].w.dtype), "bias_out": True,
+            "layers": [layer_to_dict(layer) for layer in net.layers]}
+
+
+def model_to_dict(model: EnergyModel) -> dict:
+    """DeePMD-kit's serialised layout of ``model`` (arrays as numpy)."""
+    desc, fit = model.descriptor, model.fitting
+    ntypes = model.ntypes
+    d = desc.to_dict()
+    d.update({
+        "@class": "Descriptor", "rcut": desc.rcut, "rcut_smth": desc.rcut_smth, "sel": desc.sel,
+        "neuron": desc.neuron, "resnet_dt": desc.resnet_dt, "set_davg_zero": desc.set_davg_zero,
+        "activation_function": desc.activation_function, "precision": _precision_name(model.dtype),
+        "env_mat": {"rcut": desc.rcut, "rcut_smth": desc.rcut_smth, "protection": desc.env_protection,
+                    "use_exp_switch": False},
+        "exclude_types": [], "env_protection": desc.env_protection, "type_map": model.type_map,
+        "trainable": True,
+        "embeddings": {"@class": "NetworkCollection", "@version": 1, "ndim": desc.embedding_ndim,
+                       "ntypes": ntypes, "network_type": "embedding_network",
+                       "networks": [embedding_net_to_dict(n, desc.neuron, desc.activation_function,
+                                                          desc.resnet_dt) for n in desc.embeddings]},
+        "@variables": {"davg": _np(desc.davg), "dstd": _np(desc.dstd)},
+    })
+    fitting = {
+        "@class": "Fitting", "@version": 4, "var_name": "energy", "ntypes": ntypes,
+        "dim_descrpt": fit.dim_descrpt, "neuron": fit.neuron, "resnet_dt": fit.resnet_dt, "numb_fparam": 0,
+        "numb_aparam": 0, "dim_case_embd": 0, "default_fparam": None,
+        "activation_function": fit.activation_function, "precision": _precision_name(model.dtype),
+        "mixed_types": False,
+        "nets": {"@class": "NetworkCollection", "@version": 1, "ndim": 1, "ntypes": ntypes,
+                 "network_type": "fitting_network",
+                 "networks": [fitting_net_to_dict(n, fit.neuron, fit.activation_function, fit.resnet_dt)
+                              for n in fit.nets]},
+        "rcond": None, "exclude_types": [],
+        "@variables": {"bias_atom_e": _np(fit.bias_atom_e), "case_embd": None, "fparam_avg": None,
+                       "fparam_inv_std": None, "aparam_avg": None, "aparam_inv_std": None},
+        "type_map": model.type_map, "tot_ener_zero": False, "trainable": [True] * (len(fit.neuron) + 1),
+        "layer_name": None, "use_aparam_as_mask": False, "spin": None, "type": "ener", "dim_out": 1,
+        "atom_ener": [],
+    }
+    body = {
+        "type_map": model.type_map, "atom_exclude_types": [], "pair_exclude_types": [], "rcond": None,
+        "preset_out_bias": None,
+        "@variables": {"out_bias": _np(model.out_bias).reshape(1, ntypes, 1),
+                       "out_std": _np(model.out_std).reshape(1, ntypes, 1)},
+        "@class": "Model", "@version": 2, "type": "standard", "descriptor": d, "fitting": fitting,
+    }
+    out = {"software": "deeppot", "version": __version__,
+           "time": str(datetime.datetime.now(datetime.timezone.utc)), "backend": "deeppot", "model": body,
+           "model_def_script": getattr(model, "model_def_script", None) or {}}
+    if model.min_nbor_dist is not None:
+        out["@variables"] = {"min_nbor_dist": np.asarray(model.min_nbor_dist, dtype=np.float64)}
+    return out
+
+
+def _externalize(node: Any, arrays: list[np.ndarray]) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "@variables" and isinstance(value, dict):
+                refs = {}
+                for k, v in value.items():
+                    if isinstance(v, np.ndarray):
+                        refs[k] = f"/variable_{len(arrays):04d}"
+                        arrays.append(v)
+                    else:
+                        refs[k] = v
+                out[key] = refs
+            else:
+                out[key] = _externalize(value, arrays)
+        return out
+    if isinstance(node, list):
+        return [_externalize(v, arrays) for v in node]
+    return node
+
+
+def write_dp(data: dict, path: str | Path) -> None:
+    """Write a serialised dict as a ``.dp`` file, atomically."""
+    arrays: list[np.ndarray] = []
+    described = _externalize(data, arrays)
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as h5:
+            for k, arr in enumerate(arrays):
+                h5.create_dataset(f"variable_{k:04d}", data=arr)
+            h5.attrs["json"] = json.dumps(described)
+
+
+def save_model(model: EnergyModel, path: str | Path) -> None:
+    """Save ``model`` as a DeePMD-kit-compatible ``.dp`` file."""
+    write_dp(model_to_dict(model), path)
