@@ -1,0 +1,1 @@
+"""Interfaces to other simulation programs: ASE, i-PI, LAMMPS."""

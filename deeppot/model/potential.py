@@ -1,0 +1,53 @@
+"""A deeppot model as a :class:`~deeppot.potentials.base.Potential` for MD engines and interfaces.
+
+``compute`` optionally takes precomputed :class:`~deeppot.core.neighbor.Edges` (e.g. a list
+built at ``rcut + skin`` and reused across MD steps). Pairs beyond ``rcut`` in such a list
+contribute exactly what an empty slot does, so results are identical to a fresh list; only
+the neighbours *within* rcut are checked against ``sel``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+from deeppot.core.descriptor import EdgeBatch
+from deeppot.core.neighbor import Edges, build_edges, check_sel
+from deeppot.model.energy_model import EnergyModel
+from deeppot.potentials.base import Potential
+
+
+class ModelPotential(Potential):
+    def __init__(self, model: str | Path | EnergyModel):
+        if not isinstance(model, EnergyModel):
+            from deeppot.model.dp_format import load_model
+
+            model = load_model(model)
+        self.model = model.eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self.rcut = model.rcut
+        self.type_map = list(model.type_map)
+
+    def compute(self, positions: torch.Tensor, cell: Optional[torch.Tensor], atype: torch.Tensor,
+                edges: Optional[Edges] = None, atomic: bool = False) -> dict[str, torch.Tensor]:
+        model = self.model
+        pos = positions.to(model.dtype)
+        n = pos.shape[0]
+        atype = atype.to(torch.long)
+        if edges is None:
+            edges = build_edges(pos.detach(), cell, model.rcut, dtype=model.dtype, device=pos.device)
+        rij = edges.vectors(pos.detach())
+        inside = torch.linalg.norm(rij, dim=1) < model.rcut
+        key = edges.center[inside] * model.ntypes + atype[edges.neighbor[inside]]
+        counts = torch.bincount(key, minlength=n * model.ntypes).view(n, model.ntypes)
+        check_sel(counts, model.sel, model.type_map)
+        batch = EdgeBatch(rij, edges.center, edges.neighbor, atype)
+        out = model.evaluate(batch, torch.zeros(n, dtype=torch.long, device=pos.device), 1, atomic=atomic)
+        result = {"energy": out["energy"][0].detach(), "forces": out["force"].detach(),
+                  "virial": out["virial"][0].detach(), "energies": out["atom_energy"].detach()}
+        if atomic:
+            result["virials"] = out["atom_virial"].detach()
+        return result
