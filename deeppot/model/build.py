@@ -43,6 +43,8 @@ def build_descriptor(section: dict, ntypes: int):
                 key in IGNORED_DESCRIPTOR_KEYS:
             continue
         opts[key] = value
+    if kind == "loc_frame":
+        return _build_loc_frame(section, ntypes)
     sel = section.get("sel")
     if not isinstance(sel, (list, tuple)) or len(sel) != ntypes:
         raise ConfigError(f"model.descriptor.sel must list {ntypes} integers (one per type), got {sel!r}")
@@ -53,6 +55,18 @@ def build_descriptor(section: dict, ntypes: int):
                    env_protection=section.get("env_protection", 0.0), **opts)
     except TypeError as err:
         raise ConfigError(f"model.descriptor ({kind}): {err}") from None
+
+
+def _build_loc_frame(section: dict, ntypes: int):
+    for key in ("sel_a", "sel_r", "axis_rule"):
+        if key not in section:
+            raise ConfigError(f"model.descriptor (loc_frame) needs {key!r}")
+    try:
+        return DESCRIPTORS["loc_frame"](section.get("rcut", 6.0), section["sel_a"], section["sel_r"],
+                                        section["axis_rule"], ntypes,
+                                        dtype=PRECISION[section.get("precision", "default")])
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
 
 
 def build_model(section: dict) -> EnergyModel:

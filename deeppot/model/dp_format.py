@@ -102,6 +102,8 @@ def descriptor_from_dict(d: dict, ntypes: int, where: str = "") -> Descriptor:
         raise ModelFileError(f"{where}: exclude_types is not supported yet")
     dtype = PRECISIONS.get(d.get("precision", "float64"), torch.float64)
     cls = DESCRIPTORS[kind]
+    if hasattr(cls, "from_dict"):  # descriptors without embedding nets serialise themselves
+        return cls.from_dict(d, ntypes, dtype)
     kwargs = dict(rcut=d["rcut"], rcut_smth=d["rcut_smth"], sel=d["sel"], ntypes=ntypes, dtype=dtype,
                   env_protection=d.get("env_protection", 0.0), set_davg_zero=d.get("set_davg_zero", False))
     kwargs.update(cls.options_from_dict(d))
@@ -202,7 +204,16 @@ def model_to_dict(model: EnergyModel) -> dict:
     desc, fit = model.descriptor, model.fitting
     ntypes = model.ntypes
     d = desc.to_dict()
-    d.update({
+    if not hasattr(desc, "embeddings") or len(desc.embeddings) == 0:
+        d["type_map"] = model.type_map
+    else:
+        d.update(_se_descriptor_fields(model))
+    return _assemble(model, d)
+
+
+def _se_descriptor_fields(model: EnergyModel) -> dict:
+    desc, ntypes = model.descriptor, model.ntypes
+    return {
         "@class": "Descriptor", "rcut": desc.rcut, "rcut_smth": desc.rcut_smth, "sel": desc.sel,
         "neuron": desc.neuron, "resnet_dt": desc.resnet_dt, "set_davg_zero": desc.set_davg_zero,
         "activation_function": desc.activation_function, "precision": _precision_name(model.dtype),
@@ -215,7 +226,11 @@ def model_to_dict(model: EnergyModel) -> dict:
                        "networks": [embedding_net_to_dict(n, desc.neuron, desc.activation_function,
                                                           desc.resnet_dt) for n in desc.embeddings]},
         "@variables": {"davg": _np(desc.davg), "dstd": _np(desc.dstd)},
-    })
+    }
+
+
+def _assemble(model: EnergyModel, d: dict) -> dict:
+    fit, ntypes = model.fitting, model.ntypes
     fitting = {
         "@class": "Fitting", "@version": 4, "var_name": "energy", "ntypes": ntypes,
         "dim_descrpt": fit.dim_descrpt, "neuron": fit.neuron, "resnet_dt": fit.resnet_dt, "numb_fparam": 0,

@@ -6,6 +6,7 @@ their aliases) to classes.
 """
 
 from deeppot.core.descriptor.base import Descriptor, EdgeBatch
+from deeppot.core.descriptor.loc_frame import DescriptorLocFrame
 from deeppot.core.descriptor.se_e2_a import DescriptorSeA
 from deeppot.core.descriptor.se_e2_r import DescriptorSeR
 from deeppot.core.descriptor.se_e3 import DescriptorSeT
@@ -18,6 +19,8 @@ DESCRIPTORS: dict[str, type[Descriptor]] = {
     "se_e3": DescriptorSeT,
     "se_at": DescriptorSeT,
     "se_a_3be": DescriptorSeT,
+    "loc_frame": DescriptorLocFrame,
 }
 
-__all__ = ["DESCRIPTORS", "Descriptor", "EdgeBatch", "DescriptorSeA", "DescriptorSeR", "DescriptorSeT"]
+__all__ = ["DESCRIPTORS", "Descriptor", "EdgeBatch", "DescriptorSeA", "DescriptorSeR", "DescriptorSeT",
+           "DescriptorLocFrame"]
