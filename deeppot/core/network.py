@@ -64,16 +64,18 @@ class Layer(nn.Module):
         return self.w.shape[1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = x @ self.w
         if self.b is not None:
-            y = y + self.b
+            y = torch.addmm(self.b, x, self.w) if x.dim() == 2 else x @ self.w + self.b
+        else:
+            y = x @ self.w
         y = ACTIVATIONS[self.activation](y)
         if self.idt is not None:
             y = y * self.idt
         if self.skip == 1:
             y = y + x
         elif self.skip == 2:
-            y = y + torch.cat([x, x], dim=-1)
+            # y + [x, x] without materialising the concatenation
+            y = (y.unflatten(-1, (2, x.shape[-1])) + x.unsqueeze(-2)).flatten(-2)
         return y
 
 

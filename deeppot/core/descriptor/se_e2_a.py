@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from deeppot.core.descriptor.base import Descriptor, EdgeBatch, scatter_padded
+from deeppot.core.descriptor.base import Descriptor, EdgeBatch
 from deeppot.core.network import embedding_net
 
 
@@ -61,7 +61,7 @@ class DescriptorSeA(Descriptor):
 
     def embed(self, s_hat: torch.Tensor, net_idx: torch.Tensor) -> torch.Tensor:
         """G for every row of ``s_hat`` (E, 1), each through its own net; returns (E, M)."""
-        out = s_hat.new_empty((s_hat.shape[0], self.neuron[-1]))
+        out = s_hat.new_zeros((s_hat.shape[0], self.neuron[-1]))
         for k, net in enumerate(self.embeddings):
             rows = (net_idx == k).nonzero().squeeze(1)
             if rows.numel():
@@ -69,14 +69,37 @@ class DescriptorSeA(Descriptor):
         return out
 
     def t_matrix(self, batch: EdgeBatch) -> torch.Tensor:
-        """T_i (N, M, 4): the embedded, contracted environment including empty slots."""
+        """T_i (N, M, 4): the embedded, contracted environment including empty slots.
+
+        Edges are sorted once by (net, centre) so each net runs on a contiguous slice and
+        Σ_j G_ij^T R̃_ij becomes one batched matrix product over zero-padded neighbour blocks.
+        """
         rows, pad_rows, counts = self.normalized_rows(batch)
-        ti, tj = batch.center_type, batch.neighbor_type
-        g = self.embed(rows[:, :1], self.net_index(ti, tj))
-        # sum_j G_ij^T R_ij as a batched matmul over zero-padded neighbour blocks
-        gr = scatter_padded(torch.cat([g, rows], dim=1), batch.center, batch.natoms)
-        m = self.neuron[-1]
-        t = gr[:, :, :m].transpose(1, 2) @ gr[:, :, m:]
+        natoms, m = batch.natoms, self.neuron[-1]
+        net_idx = self.net_index(batch.center_type, batch.neighbor_type)
+        key = net_idx * natoms + batch.center
+        order = torch.argsort(key)
+        key = key[order]
+        rows = rows[order]
+        center = batch.center[order]
+        group_size = torch.bincount(key, minlength=len(self.embeddings) * natoms)
+        rank = torch.arange(key.shape[0], device=key.device) - (torch.cumsum(group_size, 0) - group_size)[key]
+        group_size = group_size.view(len(self.embeddings), natoms)
+        per_net = group_size.sum(1).tolist()
+        widths = group_size.max(1).values.tolist()
+        t = rows.new_zeros((natoms, m, 4))
+        start = 0
+        for k, net in enumerate(self.embeddings):
+            n = per_net[k]
+            if n == 0:
+                continue
+            block = slice(start, start + n)
+            start += n
+            idx = (center[block], rank[block])
+            g = net(rows[block, :1])
+            g_pad = g.new_zeros((natoms, widths[k], m)).index_put_(idx, g)
+            r_pad = g.new_zeros((natoms, widths[k], 4)).index_put_(idx, rows[block])
+            t = torch.baddbmm(t, g_pad.transpose(1, 2), r_pad)
         # empty slots: (sel_t - count) copies of G(ŝ_pad) ⊗ R̃_pad per neighbour type
         types = torch.arange(self.ntypes, device=rows.device)
         tc, tn = torch.meshgrid(types, types, indexing="ij")
@@ -84,8 +107,8 @@ class DescriptorSeA(Descriptor):
         g_pad = g_pad.view(self.ntypes, self.ntypes, m)
         n_pad = (torch.as_tensor(self.sel, device=rows.device) - counts).to(rows.dtype)
         at = batch.atype
-        pad_outer = g_pad[at][:, :, :, None] * pad_rows[at][:, :, None, :]  # (N, ntypes, M, 4)
-        t = t + torch.einsum("nt,ntmc->nmc", n_pad, pad_outer)
+        weighted = torch.einsum("nt,ntm->ntm", n_pad, g_pad[at])
+        t = t + torch.einsum("ntm,ntc->nmc", weighted, pad_rows[at])
         return t / self.nnei
 
     def forward(self, batch: EdgeBatch) -> torch.Tensor:
