@@ -151,7 +151,10 @@ def model_from_dict(data: dict, where: str = "") -> EnergyModel:
     if top.get("min_nbor_dist") is not None:
         model.min_nbor_dist = float(np.asarray(top["min_nbor_dist"]).reshape(-1)[0])
     model.model_def_script = data.get("model_def_script")
-    model.compress_info = m["descriptor"].get("compress")
+    if "deeppot_compress" in data:
+        from deeppot.model.compress import load_compress_section
+
+        load_compress_section(model, data["deeppot_compress"])
     model.eval()
     return model
 
@@ -224,7 +227,8 @@ def _se_descriptor_fields(model: EnergyModel) -> dict:
         "embeddings": {"@class": "NetworkCollection", "@version": 1, "ndim": desc.embedding_ndim,
                        "ntypes": ntypes, "network_type": "embedding_network",
                        "networks": [embedding_net_to_dict(n, desc.neuron, desc.activation_function,
-                                                          desc.resnet_dt) for n in desc.embeddings]},
+                                                          desc.resnet_dt)
+                                    for n in getattr(model, "uncompressed_embeddings", desc.embeddings)]},
         "@variables": {"davg": _np(desc.davg), "dstd": _np(desc.dstd)},
     }
 
@@ -260,6 +264,10 @@ def _assemble(model: EnergyModel, d: dict) -> dict:
            "model_def_script": getattr(model, "model_def_script", None) or {}}
     if model.min_nbor_dist is not None:
         out["@variables"] = {"min_nbor_dist": np.asarray(model.min_nbor_dist, dtype=np.float64)}
+    if getattr(model, "compression", None):
+        from deeppot.model.compress import compress_section
+
+        out["deeppot_compress"] = compress_section(model)
     return out
 
 
