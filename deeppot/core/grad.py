@@ -32,8 +32,49 @@ def energy_derivatives(energy: torch.Tensor, rij: torch.Tensor, center: torch.Te
         zero_f = rij.new_zeros((natoms, 3))
         return zero_f, rij.new_zeros((nframes, 3, 3)), (rij.new_zeros((natoms, 3, 3)) if atomic else None)
     (g,) = torch.autograd.grad(energy, rij, create_graph=create_graph, retain_graph=create_graph)
+    return derivatives_from_edge_gradient(g, rij, center, neighbor, natoms, frame_of_atom, nframes, atomic)
+
+
+def derivatives_from_edge_gradient(g: torch.Tensor, rij: torch.Tensor, center: torch.Tensor,
+                                   neighbor: torch.Tensor, natoms: int, frame_of_atom: torch.Tensor,
+                                   nframes: int, atomic: bool = False
+                                   ) -> tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+    """Forces, virial and atomic virial from ``g = ∂E/∂r_ij`` (E, 3)."""
     force = rij.new_zeros((natoms, 3)).index_add(0, center, g).index_add(0, neighbor, -g)
     edge_virial = -g.unsqueeze(2) * rij.unsqueeze(1)
     virial = rij.new_zeros((nframes, 3, 3)).index_add(0, frame_of_atom[center], edge_virial)
     atom_virial = rij.new_zeros((natoms, 3, 3)).index_add(0, neighbor, edge_virial) if atomic else None
     return force, virial, atom_virial
+
+
+def chunked_energy_and_edge_gradient(atomic_energy_fn, batch, chunk_atoms: int
+                                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Atomic energies (N,) and ∂E/∂r_ij (E, 3), evaluated ``chunk_atoms`` centres at a time.
+
+    E_i depends only on the edges centred on i, so running forward *and* backward per chunk
+    of centres is exact, keeps the working set in cache and bounds memory for large systems
+    (intermediates of one chunk only). Inference only: no graph is kept.
+    """
+    from deeppot.core.descriptor import EdgeBatch
+
+    natoms = batch.natoms
+    order = torch.argsort(batch.center, stable=True)
+    starts = torch.zeros(natoms + 1, dtype=torch.long, device=batch.center.device)
+    starts[1:] = torch.cumsum(torch.bincount(batch.center, minlength=natoms), 0)
+    starts = starts.tolist()
+    neighbor_type = batch.neighbor_type
+    rij = batch.rij.detach()
+    grad = torch.zeros_like(rij)
+    energies = []
+    for lo in range(0, natoms, chunk_atoms):
+        hi = min(natoms, lo + chunk_atoms)
+        edges = order[starts[lo]:starts[hi]]
+        sub_rij = rij[edges].requires_grad_(True)
+        sub = EdgeBatch(sub_rij, batch.center[edges] - lo, batch.neighbor[edges], batch.atype[lo:hi],
+                        neighbor_types=neighbor_type[edges])
+        with torch.enable_grad():
+            e = atomic_energy_fn(sub)
+            (g,) = torch.autograd.grad(e.sum(), sub_rij) if sub_rij.shape[0] else (torch.zeros_like(sub_rij),)
+        grad[edges] = g
+        energies.append(e.detach())
+    return torch.cat(energies), grad

@@ -9,6 +9,7 @@ std and have zero mean. Stds are floored at 1e-2.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import torch
 from torch import nn
@@ -26,15 +27,19 @@ class EdgeBatch:
     Attributes
     ----------
     rij : Tensor (E, 3)          pair vectors r_j - r_i (Å); may require grad
-    center : LongTensor (E,)     centre atom (global index over all frames)
-    neighbor : LongTensor (E,)   neighbour atom (global index, local image)
-    atype : LongTensor (N,)      type of every atom
+    center : LongTensor (E,)     centre atom, indexing ``atype`` (0..N-1)
+    neighbor : LongTensor (E,)   neighbour atom (its own index; used for tie-breaks and forces)
+    atype : LongTensor (N,)      type of every centre atom
+    neighbor_types : LongTensor (E,), optional
+        type of each neighbour; defaults to ``atype[neighbor]`` (when neighbours are centres too).
+        Set it when the batch holds a subset of centres (chunked evaluation).
     """
 
     rij: torch.Tensor
     center: torch.Tensor
     neighbor: torch.Tensor
     atype: torch.Tensor
+    neighbor_types: Optional[torch.Tensor] = None
 
     @property
     def natoms(self) -> int:
@@ -42,7 +47,7 @@ class EdgeBatch:
 
     @property
     def neighbor_type(self) -> torch.Tensor:
-        return self.atype[self.neighbor]
+        return self.atype[self.neighbor] if self.neighbor_types is None else self.neighbor_types
 
     @property
     def center_type(self) -> torch.Tensor:
