@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"deeppot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module, help_text in _available_commands():
+    for name, _module, help_text in _available_commands():
         sub.add_parser(name, help=help_text, add_help=False)
     return parser
 

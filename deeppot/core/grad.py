@@ -15,15 +15,13 @@ With ``create_graph=True`` the results stay differentiable in the parameters (fo
 
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 
 
 def energy_derivatives(energy: torch.Tensor, rij: torch.Tensor, center: torch.Tensor,
                        neighbor: torch.Tensor, natoms: int, frame_of_atom: torch.Tensor, nframes: int,
                        create_graph: bool = False, atomic: bool = False
-                       ) -> tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """Forces (N, 3), virial per frame (nf, 3, 3), atomic virial (N, 3, 3) or None.
 
     ``energy`` is any scalar whose dependence on positions goes through ``rij`` (E, 3).
@@ -38,7 +36,7 @@ def energy_derivatives(energy: torch.Tensor, rij: torch.Tensor, center: torch.Te
 def derivatives_from_edge_gradient(g: torch.Tensor, rij: torch.Tensor, center: torch.Tensor,
                                    neighbor: torch.Tensor, natoms: int, frame_of_atom: torch.Tensor,
                                    nframes: int, atomic: bool = False
-                                   ) -> tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+                                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """Forces, virial and atomic virial from ``g = ∂E/∂r_ij`` (E, 3)."""
     force = rij.new_zeros((natoms, 3)).index_add(0, center, g).index_add(0, neighbor, -g)
     edge_virial = -g.unsqueeze(2) * rij.unsqueeze(1)

@@ -14,7 +14,6 @@ lets a ``.dp`` file load without any reshaping.
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import torch
 from torch import nn
@@ -37,7 +36,7 @@ class Layer(nn.Module):
 
     def __init__(self, n_in: int, n_out: int, activation: str = "tanh", resnet: bool = False,
                  use_timestep: bool = False, bias: bool = True, dtype=torch.float64,
-                 generator: Optional[torch.Generator] = None, timestep_mean: float = 0.1):
+                 generator: torch.Generator | None = None, timestep_mean: float = 0.1):
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation_function {activation!r}; known: {sorted(ACTIVATIONS)}")
@@ -97,7 +96,7 @@ class MLP(nn.Module):
 
 
 def embedding_net(neuron: list[int], activation: str = "tanh", resnet_dt: bool = False,
-                  dtype=torch.float64, generator: Optional[torch.Generator] = None, in_dim: int = 1) -> MLP:
+                  dtype=torch.float64, generator: torch.Generator | None = None, in_dim: int = 1) -> MLP:
     """DeePMD-kit ``EmbeddingNet``: every layer residual where widths allow; idt with resnet_dt."""
     sizes = [in_dim, *neuron]
     layers = []
@@ -109,7 +108,7 @@ def embedding_net(neuron: list[int], activation: str = "tanh", resnet_dt: bool =
 
 
 def fitting_net(in_dim: int, neuron: list[int], activation: str = "tanh", resnet_dt: bool = True,
-                dtype=torch.float64, generator: Optional[torch.Generator] = None, out_dim: int = 1) -> MLP:
+                dtype=torch.float64, generator: torch.Generator | None = None, out_dim: int = 1) -> MLP:
     """DeePMD-kit ``FittingNet``: residual hidden layers (idt only where a skip exists) + linear output."""
     sizes = [in_dim, *neuron]
     layers = []

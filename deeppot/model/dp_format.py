@@ -129,12 +129,9 @@ def model_from_dict(data: dict, where: str = "") -> EnergyModel:
     fd = m["fitting"]
     if fd.get("numb_fparam", 0) or fd.get("numb_aparam", 0) or fd.get("mixed_types", False):
         raise ModelFileError(f"{where}: fparam/aparam/mixed-type fittings are not supported")
-    fit_nets = fd["nets"]["networks"]
-    first = fit_nets[0]["layers"]
     fitting = EnergyFitting(ntypes, fd["dim_descrpt"], fd["neuron"], fd.get("resnet_dt", True),
                             fd.get("activation_function", "tanh"), dtype=desc.davg.dtype)
     _load_nets(fd["nets"], fitting.nets, desc.davg.dtype, where)
-    del first
     dtype = desc.davg.dtype
     with torch.no_grad():
         bias = fd["@variables"].get("bias_atom_e")
@@ -204,8 +201,7 @@ def fitting_net_to_dict(net: MLP, neuron: list[int], activation: str, resnet_dt:
 
 def model_to_dict(model: EnergyModel) -> dict:
     """DeePMD-kit's serialised layout of ``model`` (arrays as numpy)."""
-    desc, fit = model.descriptor, model.fitting
-    ntypes = model.ntypes
+    desc = model.descriptor
     d = desc.to_dict()
     if not hasattr(desc, "embeddings") or len(desc.embeddings) == 0:
         d["type_map"] = model.type_map

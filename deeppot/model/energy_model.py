@@ -15,16 +15,13 @@ so the physics lives in one place. Output keys and shapes (``nf`` frames, ``n`` 
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import torch
 from torch import nn
 
 from deeppot.core.descriptor import Descriptor, EdgeBatch
 from deeppot.core.fitting import EnergyFitting
-from deeppot.core.grad import (chunked_energy_and_edge_gradient, derivatives_from_edge_gradient,
-                               energy_derivatives)
+from deeppot.core.grad import chunked_energy_and_edge_gradient, derivatives_from_edge_gradient, energy_derivatives
 from deeppot.core.neighbor import build_edges, check_sel, edges_from_extended
 from deeppot.errors import DataError
 
@@ -40,7 +37,7 @@ class EnergyModel(nn.Module):
         dtype = descriptor.davg.dtype
         self.register_buffer("out_bias", torch.zeros(len(type_map), dtype=dtype))
         self.register_buffer("out_std", torch.ones(len(type_map), dtype=dtype))
-        self.min_nbor_dist: Optional[float] = None
+        self.min_nbor_dist: float | None = None
         #: inference on more than 2x this many atoms runs forward+backward this many centres at a
         #: time (exact; bounds memory and keeps the working set in cache: 1536 water atoms
         #: 810 -> 520 ms, peak memory halved)
@@ -103,7 +100,7 @@ class EnergyModel(nn.Module):
             out["atom_virial"] = atom_virial
         return out
 
-    def make_batch(self, coord: torch.Tensor, atype: torch.Tensor, box: Optional[torch.Tensor],
+    def make_batch(self, coord: torch.Tensor, atype: torch.Tensor, box: torch.Tensor | None,
                    where: str = "") -> tuple[EdgeBatch, torch.Tensor]:
         """Build the flattened edge batch for frames of equal size.
 
@@ -124,7 +121,7 @@ class EnergyModel(nn.Module):
         frame_of_atom = torch.arange(nf, device=coord.device).repeat_interleave(n)
         return batch, frame_of_atom
 
-    def forward(self, coord: torch.Tensor, atype: torch.Tensor, box: Optional[torch.Tensor] = None,
+    def forward(self, coord: torch.Tensor, atype: torch.Tensor, box: torch.Tensor | None = None,
                 atomic: bool = False, create_graph: bool = False, forces: bool = True
                 ) -> dict[str, torch.Tensor]:
         """Evaluate frames: coord (nf, n, 3) Å, atype (n,) or (nf, n), box (nf, 3, 3) or None."""

@@ -9,7 +9,6 @@ the neighbours *within* rcut are checked against ``sel``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import torch
 
@@ -31,8 +30,8 @@ class ModelPotential(Potential):
         self.rcut = model.rcut
         self.type_map = list(model.type_map)
 
-    def compute(self, positions: torch.Tensor, cell: Optional[torch.Tensor], atype: torch.Tensor,
-                edges: Optional[Edges] = None, atomic: bool = False) -> dict[str, torch.Tensor]:
+    def compute(self, positions: torch.Tensor, cell: torch.Tensor | None, atype: torch.Tensor,
+                edges: Edges | None = None, atomic: bool = False) -> dict[str, torch.Tensor]:
         model = self.model
         pos = positions.to(model.dtype)
         n = pos.shape[0]

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 import torch
@@ -28,8 +27,8 @@ class StatFrames:
 
     coord: np.ndarray
     atype: np.ndarray
-    box: Optional[np.ndarray]
-    energy: Optional[np.ndarray] = None
+    box: np.ndarray | None
+    energy: np.ndarray | None = None
 
 
 def edge_batches(model: EnergyModel, frames: list[StatFrames]) -> list[EdgeBatch]:
@@ -44,7 +43,7 @@ def edge_batches(model: EnergyModel, frames: list[StatFrames]) -> list[EdgeBatch
     return batches
 
 
-def energy_bias(frames: list[StatFrames], ntypes: int, rcond: Optional[float] = None) -> np.ndarray:
+def energy_bias(frames: list[StatFrames], ntypes: int, rcond: float | None = None) -> np.ndarray:
     """Least-squares atomic energies per type from frames with energy labels."""
     rows, targets = [], []
     for sample in frames:
@@ -59,7 +58,7 @@ def energy_bias(frames: list[StatFrames], ntypes: int, rcond: Optional[float] = 
     return bias
 
 
-def compute_input_stats(model: EnergyModel, frames: list[StatFrames], rcond: Optional[float] = None) -> None:
+def compute_input_stats(model: EnergyModel, frames: list[StatFrames], rcond: float | None = None) -> None:
     """Set the descriptor's davg/dstd and the model's out_bias from sampled frames."""
     model.descriptor.compute_input_stats(edge_batches(model, frames))
     bias = energy_bias(frames, model.ntypes, rcond)

@@ -9,7 +9,6 @@ std and have zero mean. Stds are floored at 1e-2.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import torch
 from torch import nn
@@ -39,7 +38,7 @@ class EdgeBatch:
     center: torch.Tensor
     neighbor: torch.Tensor
     atype: torch.Tensor
-    neighbor_types: Optional[torch.Tensor] = None
+    neighbor_types: torch.Tensor | None = None
 
     @property
     def natoms(self) -> int:

@@ -172,7 +172,7 @@ class DescriptorLocFrame(nn.Module):
                                "dstd": self.dstd.detach().cpu().numpy()}}
 
     @classmethod
-    def from_dict(cls, d: dict, ntypes: int, dtype) -> "DescriptorLocFrame":
+    def from_dict(cls, d: dict, ntypes: int, dtype) -> DescriptorLocFrame:
         desc = cls(d["rcut"], d["sel_a"], d["sel_r"], d["axis_rule"], ntypes, dtype=dtype)
         with torch.no_grad():
             desc.davg.copy_(torch.as_tensor(np.asarray(d["@variables"]["davg"]), dtype=dtype))
