@@ -150,7 +150,7 @@ def test_neighbour_overflow_is_reported_with_counts(system):
 def test_chunked_inference_equals_single_pass(model, system):
     pos, cell, types = system
     whole = model_outputs(model, pos, cell, types, atomic=True)
-    model.chunk_atoms = 5  # uneven chunks; chunking applies above 2 x chunk_atoms of centre atoms, forward+backward per chunk
+    model.chunk_atoms = 5  # uneven chunks; chunking applies above 2 x chunk_atoms
     chunked = model_outputs(model, pos, cell, types, atomic=True)
     for key in ("energy", "force", "virial", "atom_energy", "atom_virial"):
         assert np.abs(chunked[key] - whole[key]).max() < 1e-12, key
