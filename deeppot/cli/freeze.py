@@ -1,0 +1,21 @@
+"""``deeppot freeze``: write the model of a checkpoint as a safe ``.dp`` model file."""
+
+from __future__ import annotations
+
+HELP = "write a trained checkpoint as a safe model file (.dp)"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("-c", "--checkpoint", default=".", help="checkpoint file, prefix or directory (default .)")
+    parser.add_argument("-o", "--output", default="frozen_model.dp", help="model file (default frozen_model.dp)")
+
+
+def run(args) -> int:
+    from deeppot.model.dp_format import save_model
+    from deeppot.train.checkpoint import resolve
+    from deeppot.train.trainer import model_from_checkpoint
+
+    model = model_from_checkpoint(args.checkpoint)
+    save_model(model, args.output)
+    print(f"freeze: {resolve(args.checkpoint)} -> {args.output}")
+    return 0

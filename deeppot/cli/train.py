@@ -1,0 +1,46 @@
+"""``deeppot train input.json``: train a model from DeePMD-kit's input keys (JSON or YAML)."""
+
+from __future__ import annotations
+
+HELP = "train a model from a DeePMD-kit style input.json / yaml"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("input", help="input.json or input.yaml (DeePMD-kit keys)")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--restart", metavar="CKPT", help="resume exactly from a checkpoint (file, prefix or dir)")
+    group.add_argument("--init-model", metavar="CKPT", help="start from a checkpoint's weights, fresh optimizer")
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    import logging
+    import os
+    from pathlib import Path
+
+    import torch
+
+    from deeppot.train.config import load_config, normalize
+    from deeppot.train.trainer import Trainer
+
+    logging.basicConfig(level=logging.INFO, format="deeppot %(levelname)s %(message)s")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1:
+        import torch.distributed as dist
+
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    cfg = normalize(load_config(args.input))
+    # paths in the input are relative to the input file, as in DeePMD-kit's examples
+    base = Path(args.input).resolve().parent
+    for key in ("training_data", "validation_data"):
+        section = cfg["training"][key]
+        if section:
+            systems = section["systems"]
+            systems = [systems] if isinstance(systems, str) else systems
+            section["systems"] = [str(base / s) if not Path(s).is_absolute() else s for s in systems]
+    trainer = Trainer(cfg, Path.cwd(), restart=args.restart, init_model=args.init_model,
+                      progress=not args.no_progress)
+    trainer.run()
+    return 0

@@ -1,0 +1,293 @@
+"""The training loop: data → statistics → Adam steps with DeePMD-kit's schedule → lcurve, checkpoints.
+
+A run is reproducible from its checkpoint: model and optimizer tensors, the step and the
+data-sampling RNG states are all saved, so ``--restart`` continues exactly as if never
+stopped. With ``torchrun`` each rank evaluates its share of every batch and gradients are
+averaged, which equals one process training on the whole batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from deeppot.data import load_systems
+from deeppot.data.system import System
+from deeppot.errors import ConfigError
+from deeppot.model.build import build_model
+from deeppot.model.stats import StatFrames, compute_input_stats
+from deeppot.train import checkpoint as ckpt
+from deeppot.train import lcurve
+from deeppot.train.loss import EnergyLoss
+from deeppot.train.sampler import BatchSampler
+from deeppot.train.schedule import ExpDecayLR
+
+log = logging.getLogger("deeppot.train")
+
+
+def _dist():
+    import torch.distributed as dist
+
+    return dist if dist.is_available() and dist.is_initialized() else None
+
+
+def resolve_sel(model_cfg: dict, systems: list[System]) -> tuple[dict, float]:
+    """Replace sel "auto" / "auto:f" by neighbour statistics of the training data."""
+    from deeppot.data.stat import auto_sel, neighbor_stat
+
+    desc = dict(model_cfg["descriptor"])
+    min_dist, counts = neighbor_stat(systems, desc["rcut"], model_cfg["type_map"])
+    sel = desc.get("sel", "auto")
+    if isinstance(sel, str):
+        factor = float(sel.split(":")[1]) if ":" in sel else 1.1
+        desc["sel"] = auto_sel(counts, factor)
+        log.info("sel auto: max neighbours %s -> sel %s", counts, desc["sel"])
+    elif desc["type"] != "loc_frame" and any(c > s for c, s in zip(counts, sel)):
+        raise ConfigError(f"training data has up to {counts} neighbours within rcut, more than sel {sel}")
+    return dict(model_cfg, descriptor=desc), min_dist
+
+
+def model_section(cfg: dict) -> dict:
+    """The parts of ``cfg['model']`` that build_model reads (descriptor keys without Nones)."""
+    m = cfg["model"]
+    desc = {k: v for k, v in m["descriptor"].items() if v is not None and k not in ("trainable",)}
+    if desc["type"] == "loc_frame":
+        desc = {k: desc[k] for k in ("type", "rcut", "sel_a", "sel_r", "axis_rule", "precision") if k in desc}
+    else:
+        for key in ("sel_a", "sel_r", "axis_rule"):
+            desc.pop(key, None)
+    fit = {k: v for k, v in m["fitting_net"].items() if k in ("type", "neuron", "resnet_dt",
+                                                               "activation_function", "seed")}
+    return {"type_map": m["type_map"], "descriptor": desc, "fitting_net": fit}
+
+
+class Trainer:
+    def __init__(self, cfg: dict, workdir: Path = Path("."), restart: str | None = None,
+                 init_model: str | None = None, progress: bool = True):
+        self.cfg = cfg
+        self.workdir = Path(workdir)
+        self.progress = progress
+        self.dist = _dist()
+        self.rank = self.dist.get_rank() if self.dist else 0
+        self.world = self.dist.get_world_size() if self.dist else 1
+        tr = cfg["training"]
+        type_map = cfg["model"]["type_map"]
+        self.train_systems = load_systems(tr["training_data"]["systems"], type_map=type_map)
+        vd = tr["validation_data"]
+        self.valid_systems = load_systems(vd["systems"], type_map=type_map) if vd else []
+        seed = tr["seed"]
+        self.sampler = BatchSampler(self.train_systems, tr["training_data"]["batch_size"], seed,
+                                    tr["training_data"]["auto_prob"], tr["training_data"]["sys_probs"])
+        if self.world > 1 and any(b % self.world for b in self.sampler.batch_size):
+            raise ConfigError(f"batch sizes {self.sampler.batch_size} must divide by the {self.world} processes")
+        self.valid_sampler = (BatchSampler(self.valid_systems, vd["batch_size"], None if seed is None else seed + 1,
+                                           vd["auto_prob"], vd["sys_probs"]) if vd else None)
+        lr = cfg["learning_rate"]
+        self.schedule = ExpDecayLR(lr["start_lr"], lr["stop_lr"], lr["decay_steps"], tr["numb_steps"],
+                                   lr["decay_rate"], tr["warmup_steps"])
+        self.loss = EnergyLoss(cfg["loss"], lr["start_lr"])
+        self.start_step = 0
+        self._build(restart, init_model)
+
+    # ----- setup ------------------------------------------------------------------------
+    def _build(self, restart, init_model) -> None:
+        cfg = self.cfg
+        if restart:
+            meta, arrays, optim = ckpt.load_checkpoint(restart)
+            self.model_cfg, min_dist = meta["model"], meta.get("min_nbor_dist")
+        else:
+            self.model_cfg, min_dist = resolve_sel(model_section(cfg), self.train_systems)
+        if cfg["model"]["descriptor"].get("seed") is None and cfg["training"]["seed"] is not None:
+            torch.manual_seed(cfg["training"]["seed"])
+        self.model = build_model(self.model_cfg)
+        self.model.min_nbor_dist = min_dist
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg["learning_rate"]["start_lr"])
+        if restart:
+            self.model.load_state_dict({k: torch.as_tensor(v) for k, v in arrays.items()})
+            ckpt.restore_optimizer(self.optimizer, meta, optim)
+            self.sampler.load_state(meta["sampler"])
+            if self.valid_sampler and meta.get("valid_sampler"):
+                self.valid_sampler.load_state(meta["valid_sampler"])
+            self.start_step = int(meta["step"])
+            log.info("restart from %s at step %d", ckpt.resolve(restart), self.start_step)
+        elif init_model:
+            _, arrays, _ = ckpt.load_checkpoint(init_model)
+            self.model.load_state_dict({k: torch.as_tensor(v) for k, v in arrays.items()})
+            log.info("initialised weights from %s", ckpt.resolve(init_model))
+        else:
+            self._statistics()
+
+    def _statistics(self) -> None:
+        cfg = self.cfg
+        stat_file = cfg["training"]["stat_file"]
+        if stat_file and self._load_stat_file(Path(stat_file)):
+            return
+        nbatch = cfg["model"]["data_stat_nbatch"]
+        rng = np.random.default_rng(cfg["training"]["seed"])
+        frames = []
+        for system, bs in zip(self.train_systems, self.sampler.batch_size):
+            count = min(system.nframes, nbatch * bs)
+            pick = np.sort(rng.choice(system.nframes, size=count, replace=False))
+            frames.append(StatFrames(system.coord[pick], system.atype, None if system.box is None else system.box[pick],
+                                     None if system.energy is None else system.energy[pick]))
+        compute_input_stats(self.model, frames, rcond=cfg["model"]["fitting_net"]["rcond"])
+        if stat_file and self.rank == 0:
+            self._save_stat_file(Path(stat_file))
+
+    def _save_stat_file(self, path: Path) -> None:
+        import h5py
+
+        from deeppot.fileio import atomic_path
+
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
+            for name in ("davg", "dstd"):
+                h5[f"deeppot/{name}"] = getattr(self.model.descriptor, name).numpy()
+            h5["deeppot/out_bias"] = self.model.out_bias.numpy()
+
+    def _load_stat_file(self, path: Path) -> bool:
+        import h5py
+
+        if not path.exists():
+            return False
+        with h5py.File(path, "r") as h5:
+            if "deeppot" not in h5 or h5["deeppot/davg"].shape != tuple(self.model.descriptor.davg.shape):
+                log.info("%s: no matching deeppot statistics; recomputing", path)
+                return False
+            with torch.no_grad():
+                for name in ("davg", "dstd"):
+                    getattr(self.model.descriptor, name).copy_(torch.as_tensor(h5[f"deeppot/{name}"][()]))
+                self.model.out_bias.copy_(torch.as_tensor(h5["deeppot/out_bias"][()]))
+        log.info("statistics read from %s", path)
+        return True
+
+    # ----- steps -------------------------------------------------------------------------
+    def _labels(self, system: System, frames: np.ndarray) -> dict:
+        label = {}
+        for name in ("energy", "force", "virial", "atom_ener"):
+            value = getattr(system, name)
+            if value is not None:
+                label[name] = torch.as_tensor(value[frames], dtype=self.model.dtype)
+        return label
+
+    def _evaluate(self, system: System, frames: np.ndarray, create_graph: bool):
+        model = self.model
+        coord = torch.as_tensor(system.coord[frames], dtype=model.dtype)
+        box = None if system.box is None else torch.as_tensor(system.box[frames], dtype=model.dtype)
+        nf = len(frames)
+        atype = torch.as_tensor(system.atype).unsqueeze(0).expand(nf, -1)
+        batch, frame_of_atom = model.make_batch(coord, atype, box, where=f"{system.path}: ")
+        need_ae = "atom_ener" in self.loss.cfg and self.loss.active("ae")
+        out = model.evaluate(batch, frame_of_atom, nf, create_graph=create_graph, atomic=False)
+        pred = {"energy": out["energy"], "force": out["force"].view(nf, -1, 3), "virial": out["virial"].view(nf, 9)}
+        if need_ae:
+            pred["atom_energy"] = out["atom_energy"].view(nf, -1)
+        return pred
+
+    def _loss(self, system, frames, lr, create_graph=True):
+        label = self._labels(system, frames)
+        if "virial" in label:
+            label["virial"] = label["virial"].reshape(len(frames), 9)
+        pred = self._evaluate(system, frames, create_graph)
+        return self.loss(pred, label, system.natoms, lr)
+
+    def train_step(self, step: int) -> dict:
+        lr = self.schedule(step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        k, frames = self.sampler.next()
+        mine = frames[self.rank::self.world]
+        self.model.train()
+        loss, metrics = self._loss(self.train_systems[k], mine, lr)
+        self.optimizer.zero_grad(set_to_none=False)
+        loss.backward()
+        if self.dist:
+            for p in self.model.parameters():
+                self.dist.all_reduce(p.grad)
+                p.grad /= self.world
+            metrics = self._average_metrics(metrics)
+        clip = self.cfg["training"]["gradient_max_norm"]
+        if clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+        self.optimizer.step()
+        return metrics
+
+    def _average_metrics(self, metrics: dict) -> dict:
+        keys = sorted(metrics)
+        t = torch.tensor([metrics[k] ** 2 for k in keys], dtype=torch.float64)
+        self.dist.all_reduce(t)
+        return {k: float(v) ** 0.5 for k, v in zip(keys, t / self.world)}
+
+    def validate(self, lr: float) -> dict | None:
+        if not self.valid_sampler:
+            return None
+        self.model.eval()
+        sums: dict[str, float] = {}
+        n = self.cfg["training"]["validation_data"]["numb_btch"]
+        for _ in range(n):
+            k, frames = self.valid_sampler.next()
+            _, metrics = self._loss(self.valid_systems[k], frames, lr, create_graph=False)
+            for key, value in metrics.items():
+                sums[key] = sums.get(key, 0.0) + value**2
+        return {k: (v / n) ** 0.5 for k, v in sums.items()}
+
+    # ----- loop ---------------------------------------------------------------------------
+    def run(self) -> None:
+        tr = self.cfg["training"]
+        total = tr["numb_steps"]
+        lc_path = self.workdir / tr["disp_file"]
+        keys = None
+        if self.rank == 0:
+            if self.start_step:
+                lcurve.truncate_after(lc_path, self.start_step)
+            elif lc_path.exists():
+                lc_path.unlink()
+        t0, last_report = time.perf_counter(), time.perf_counter()
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, initial=self.start_step, disable=not (self.progress and self.rank == 0),
+                   desc="train", unit="step", dynamic_ncols=True)
+        for step in range(self.start_step, total):
+            metrics = self.train_step(step)
+            done = step + 1
+            bar.update(1)
+            if done % tr["disp_freq"] == 0 or done == 1 or done == total:
+                valid = self.validate(self.schedule(step))
+                if self.rank == 0:
+                    keys = keys or [k for k in ("rmse", "rmse_e", "rmse_f", "rmse_v") if k in metrics]
+                    new = not lc_path.exists() or lc_path.stat().st_size == 0
+                    with open(lc_path, "a") as handle:
+                        if new:
+                            handle.write(lcurve.header(keys, valid is not None))
+                        handle.write(lcurve.line(done, keys, metrics, valid, self.schedule(step)))
+                    bar.set_postfix(rmse_e=f"{metrics.get('rmse_e', 0):.2e}", rmse_f=f"{metrics.get('rmse_f', 0):.2e}")
+                    if not bar.disable and time.perf_counter() - last_report > 0:
+                        last_report = time.perf_counter()
+            if self.rank == 0 and (done % tr["save_freq"] == 0 or done == total):
+                self.save(done)
+        bar.close()
+        if self.rank == 0:
+            log.info("trained %d steps in %.1f s", total - self.start_step, time.perf_counter() - t0)
+            if lc_path.exists():
+                lcurve.plot(lc_path, lc_path.with_suffix(".png"))
+
+    def save(self, step: int) -> Path:
+        tr = self.cfg["training"]
+        meta = {"model": self.model_cfg, "min_nbor_dist": self.model.min_nbor_dist, "config": self.cfg,
+                "sampler": self.sampler.state(),
+                "valid_sampler": self.valid_sampler.state() if self.valid_sampler else None}
+        prefix = Path(tr["save_ckpt"]).name
+        directory = self.workdir / Path(tr["save_ckpt"]).parent
+        return ckpt.save_checkpoint(directory, prefix, step, self.model, self.optimizer, meta, tr["max_ckpt_keep"])
+
+
+def model_from_checkpoint(path):
+    """The trained :class:`EnergyModel` in a checkpoint (for freeze / test)."""
+    meta, arrays, _ = ckpt.load_checkpoint(path)
+    model = build_model(meta["model"])
+    model.load_state_dict({k: torch.as_tensor(v) for k, v in arrays.items()})
+    model.min_nbor_dist = meta.get("min_nbor_dist")
+    return model.eval()

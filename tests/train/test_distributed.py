@@ -1,0 +1,32 @@
+"""Data-parallel training with torchrun (gloo, 2 processes) equals one process on the whole batch."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+from train_helpers import run_cli, tiny_config
+
+from deeppot.train.checkpoint import load_checkpoint
+
+
+def test_two_processes_equal_one_with_combined_batch(tmp_path):
+    cfg = tiny_config(steps=3, batch=2, save=3)
+    single, multi = tmp_path / "single", tmp_path / "multi"
+    for d in (single, multi):
+        d.mkdir()
+        (d / "input.json").write_text(json.dumps(cfg))
+    run_cli("train", "input.json", "--no-progress", cwd=single)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                           "--standalone", "-m", "deeppot.cli.main", "train", "input.json", "--no-progress"],
+                          cwd=multi, env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    _, w_single, _ = load_checkpoint(single / "model.ckpt-3.npz")
+    _, w_multi, _ = load_checkpoint(multi / "model.ckpt-3.npz")
+    assert w_single.keys() == w_multi.keys()
+    for key in w_single:
+        assert np.abs(w_single[key] - w_multi[key]).max() < 1e-10, key
+    trained = [k for k in w_single if k.endswith(".w")]
+    assert any(np.abs(w_single[k]).sum() > 0 for k in trained)
