@@ -30,6 +30,8 @@ def energy_derivatives(energy: torch.Tensor, rij: torch.Tensor, center: torch.Te
         zero_f = rij.new_zeros((natoms, 3))
         return zero_f, rij.new_zeros((nframes, 3, 3)), (rij.new_zeros((natoms, 3, 3)) if atomic else None)
     (g,) = torch.autograd.grad(energy, rij, create_graph=create_graph, retain_graph=create_graph)
+    if not create_graph:
+        rij = rij.detach()
     return derivatives_from_edge_gradient(g, rij, center, neighbor, natoms, frame_of_atom, nframes, atomic)
 
 

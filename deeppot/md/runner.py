@@ -1,0 +1,178 @@
+"""Simulation: the loop that drives an ensemble, with observers, safety checks and outputs.
+
+Observers are attached at intervals (ASE ``Dynamics.attach`` style) instead of growing
+``run()`` arguments; thermo lines, trajectory frames and restart files are observers too.
+A step that produces NaN, an exploding force or two atoms closer than ``min_distance_A``
+stops the run with a one-line :class:`~deeppot.errors.SimulationError`, after writing the last
+good frame.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from deeppot.core.neighbor import build_edges
+from deeppot.errors import SimulationError
+from deeppot.md.ensembles import ENSEMBLES
+from deeppot.md.neighbors import VerletList
+from deeppot.md.state import MDState
+from deeppot.potentials.base import Potential
+from deeppot.units import KB_EV_PER_K
+
+log = logging.getLogger("deeppot.md")
+
+
+def maxwell_boltzmann(masses: torch.Tensor, temperature_K: float, rng: np.random.Generator) -> torch.Tensor:
+    """Momenta drawn at temperature_K with zero total momentum (amu·Å/ASE-time)."""
+    kT = temperature_K * KB_EV_PER_K
+    p = torch.as_tensor(rng.standard_normal((len(masses), 3))) * torch.sqrt(masses * kT)[:, None]
+    return p - masses[:, None] * (p.sum(0) / masses.sum())
+
+
+class Simulation:
+    def __init__(self, state: MDState, potential: Potential, ensemble: str = "nve", timestep_fs: float = 0.5,
+                 temperature_K: float | None = None, seed: int = 0, skin_A: float = 1.0,
+                 max_force_eV_A: float = 100.0, min_distance_A: float = 0.5, max_devi_f_stop: float | None = None,
+                 **ensemble_options):
+        if ensemble not in ENSEMBLES:
+            from deeppot.errors import ConfigError
+
+            raise ConfigError(f"unknown ensemble {ensemble!r}; choose from {', '.join(ENSEMBLES)}")
+        if ensemble != "nve" and temperature_K is None:
+            from deeppot.errors import ConfigError
+
+            raise ConfigError(f"ensemble {ensemble} needs temperature_K")
+        if ensemble.startswith("npt") and state.cell is None:
+            from deeppot.errors import ConfigError
+
+            raise ConfigError("NPT needs a periodic cell")
+        self.state = state
+        self.potential = potential
+        self.ensemble = ENSEMBLES[ensemble](timestep_fs=timestep_fs, temperature_K=temperature_K, seed=seed,
+                                            **ensemble_options)
+        self.timestep_fs = timestep_fs
+        self.max_force = max_force_eV_A
+        self.min_distance = min_distance_A
+        self.max_devi_f_stop = max_devi_f_stop
+        self.observers: list[tuple[Callable, int]] = []
+        self.failure_hooks: list[Callable] = []
+        takes_edges = "edges" in inspect.signature(potential.compute).parameters
+        self.verlet = VerletList(potential.rcut, skin_A) if takes_edges and potential.rcut > 0 else None
+        self.ensemble.init(state)
+        self.force_time = 0.0
+        if state.forces is None:
+            self.compute(state)
+
+    @classmethod
+    def from_atoms(cls, atoms, potential: Potential, temperature_K: float | None = None,
+                   initial_temperature_K: float | None = None, seed: int = 0, **kw) -> Simulation:
+        """Start from an ``ase.Atoms``; momenta from the atoms or drawn at the (initial) temperature."""
+        symbols = atoms.get_chemical_symbols()
+        type_map = potential.type_map or sorted(set(symbols))
+        missing = sorted(set(symbols) - set(type_map))
+        if missing:
+            from deeppot.errors import DataError
+
+            raise DataError(f"element(s) {', '.join(missing)} not in the potential's type_map {type_map}")
+        masses = torch.as_tensor(atoms.get_masses(), dtype=torch.float64)
+        momenta = torch.as_tensor(atoms.get_momenta(), dtype=torch.float64)
+        t0 = initial_temperature_K if initial_temperature_K is not None else temperature_K
+        if not momenta.abs().sum() and t0:
+            momenta = maxwell_boltzmann(masses, t0, np.random.default_rng(seed + 7919))
+        state = MDState(torch.as_tensor(atoms.get_positions(), dtype=torch.float64), momenta, masses,
+                        torch.as_tensor([type_map.index(s) for s in symbols]),
+                        torch.as_tensor(np.asarray(atoms.cell), dtype=torch.float64) if atoms.pbc.all() else None,
+                        symbols)
+        return cls(state, potential, temperature_K=temperature_K, seed=seed, **kw)
+
+    def attach(self, fn: Callable[[Simulation], None], interval: int = 1) -> None:
+        self.observers.append((fn, interval))
+
+    # ----- forces and safety -------------------------------------------------------------
+    def compute(self, state: MDState) -> None:
+        t0 = time.perf_counter()
+        if self.verlet is not None:
+            edges = self.verlet.get(state.positions, state.cell)
+            out = self.potential.compute(state.positions, state.cell, state.atype, edges=edges)
+        else:
+            edges = None
+            out = self.potential.compute(state.positions, state.cell, state.atype)
+        self.force_time += time.perf_counter() - t0
+        self._check(state, out, edges)
+        state.forces = out["forces"].to(torch.float64)
+        state.energy = float(out["energy"])
+        state.virial = out["virial"].to(torch.float64)
+        state.extra["max_devi_f"] = float(out["max_devi_f"]) if "max_devi_f" in out else None
+
+    def _check(self, state, out, edges) -> None:
+        step = state.step + 1
+        if not (torch.isfinite(out["forces"]).all() and np.isfinite(float(out["energy"]))):
+            raise SimulationError(f"step {step}: NaN or inf in energy/forces")
+        fmax = float(torch.linalg.norm(out["forces"], dim=1).max())
+        if fmax > self.max_force:
+            raise SimulationError(f"step {step}: force {fmax:.3g} eV/Å exceeds max_force_eV_A {self.max_force:g}")
+        if self.min_distance > 0 and state.natoms > 1:
+            self._check_distance(state, edges, step)
+        devi = out.get("max_devi_f")
+        if devi is not None and self.max_devi_f_stop is not None and float(devi) > self.max_devi_f_stop:
+            raise SimulationError(f"step {step}: model deviation {float(devi):.3g} eV/Å exceeds "
+                                  f"max_devi_f_stop {self.max_devi_f_stop:g}")
+
+    def _check_distance(self, state, edges, step) -> None:
+        # reuse the Verlet list when there is one (it holds every pair within rcut + skin)
+        if edges is None or self.verlet.rcut + self.verlet.skin < self.min_distance:
+            edges = build_edges(state.positions, state.cell, self.min_distance)
+        if not len(edges):
+            return
+        dist = torch.linalg.norm(edges.vectors(state.positions), dim=1)
+        k = int(torch.argmin(dist))
+        if float(dist[k]) < self.min_distance:
+            i, j = int(edges.center[k]), int(edges.neighbor[k])
+            raise SimulationError(f"step {step}: atoms {i} and {j} are {float(dist[k]):.3f} Å apart "
+                                  f"(< min_distance_A {self.min_distance:g})")
+
+    # ----- loop ---------------------------------------------------------------------------
+    def conserved_eV(self) -> float:
+        return self.ensemble.conserved(self.state)
+
+    def _snapshot(self) -> MDState:
+        s = self.state
+        return MDState(s.positions.clone(), s.momenta.clone(), s.masses, s.atype,
+                       None if s.cell is None else s.cell.clone(), s.symbols, s.forces, s.energy, s.virial, s.step,
+                       s.time_fs, dict(s.extra))
+
+    def run(self, steps: int, progress: bool = False) -> None:
+        from tqdm import tqdm
+
+        if not getattr(self, "_started", False) and self.state.step == 0:
+            self._notify()
+        self._started = True
+        t0 = time.perf_counter()
+        with tqdm(total=steps, disable=not progress, desc="md", unit="step", dynamic_ncols=True) as bar:
+            for k in range(steps):
+                good = self._snapshot()
+                try:
+                    self.ensemble.step(self.state, self.compute)
+                except SimulationError:
+                    for hook in self.failure_hooks:
+                        hook(good)
+                    raise
+                self.state.step += 1
+                self.state.time_fs += self.timestep_fs
+                self._notify()
+                bar.update(1)
+                if progress and (k + 1) % 50 == 0:
+                    elapsed = time.perf_counter() - t0
+                    ns_day = (k + 1) * self.timestep_fs * 1e-6 / (elapsed / 86400)
+                    bar.set_postfix(T=f"{self.state.temperature_K:.0f}K", ns_day=f"{ns_day:.3f}")
+
+    def _notify(self) -> None:
+        for fn, interval in self.observers:
+            if self.state.step % interval == 0:
+                fn(self)
