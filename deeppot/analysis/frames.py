@@ -1,0 +1,49 @@
+"""Reading trajectories for analysis: extxyz / ASE trajectories / deeppot MD output / DeePMD systems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from deeppot.errors import DataError
+
+
+def read_frames(path: str | Path, skip: int = 0, every: int = 1) -> list:
+    """Frames as ``ase.Atoms`` (element symbols set; DeePMD types mapped through type_map)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or directory")
+    if path.is_dir():
+        from deeppot.data import load_system
+        from deeppot.data.ase_formats import to_atoms
+
+        system = load_system(path)
+        return [to_atoms(system, f) for f in range(skip, system.nframes, every)]
+    import ase.io
+
+    try:
+        frames = ase.io.read(str(path), index=f"{skip}::{every}")
+    except Exception as err:
+        raise DataError(f"{path}: cannot read trajectory ({type(err).__name__}: {err})") from None
+    if not frames:
+        raise DataError(f"{path}: no frames after --skip {skip} --every {every}")
+    return frames
+
+
+def species_indices(atoms, species: str | None, where: str = "") -> np.ndarray:
+    symbols = np.array(atoms.get_chemical_symbols())
+    if species is None:
+        return np.arange(len(symbols))
+    idx = np.nonzero(symbols == species)[0]
+    if idx.size == 0:
+        raise DataError(f"{where}species {species!r} not present (have {sorted(set(symbols))})")
+    return idx
+
+
+def max_rmax(atoms) -> float:
+    """Half the smallest perpendicular height of the cell: the largest radius seen only once."""
+    cell = np.asarray(atoms.cell)
+    volume = abs(np.linalg.det(cell))
+    heights = [volume / np.linalg.norm(np.cross(cell[(i + 1) % 3], cell[(i + 2) % 3])) for i in range(3)]
+    return 0.5 * min(heights)
