@@ -63,7 +63,9 @@ class System:
 
     def subset(self, frames) -> System:
         """A system holding only the given frames (index array or slice)."""
-        pick = (lambda a: None if a is None else a[frames])
+        def pick(a):
+            return None if a is None else a[frames]
+
         return replace(self, coord=self.coord[frames], box=pick(self.box), energy=pick(self.energy),
                        force=pick(self.force), virial=pick(self.virial), atom_ener=pick(self.atom_ener))
 

@@ -28,7 +28,8 @@ def test_subcommands(tmp_path, kind, args, header):
     else:
         assert first.split(",")[0] == header.split(",")[0] and len(first.split(",")) == 3  # one column per input
     assert out.with_suffix(".png").stat().st_size > 1000
-    assert np.isfinite(np.genfromtxt(out, delimiter=",", skip_header=1, usecols=(1,) if kind != "steinhardt" else (2,))).all()
+    column = (2,) if kind == "steinhardt" else (1,)
+    assert np.isfinite(np.genfromtxt(out, delimiter=",", skip_header=1, usecols=column)).all()
 
 
 def test_missing_species_is_a_one_line_error(tmp_path):

@@ -93,7 +93,8 @@ def test_model_devi_of_identical_and_shifted_models(tmp_path, write_input):
     save_model(shifted, tmp_path / "b.dp")
     s = load_system(WATER / "data_2").subset(slice(0, 2))
     write_deepmd_npy(s, tmp_path / "two")
-    run_cli("model-devi", "-m", tmp_path / "a.dp", tmp_path / "a.dp", "-s", tmp_path / "two", "-o", tmp_path / "same.out")
+    run_cli("model-devi", "-m", tmp_path / "a.dp", tmp_path / "a.dp", "-s", tmp_path / "two",
+            "-o", tmp_path / "same.out")
     assert np.abs(np.loadtxt(tmp_path / "same.out")[:, 1:]).max() == 0
     run_cli("model-devi", "-m", tmp_path / "a.dp", tmp_path / "b.dp", "-s", tmp_path / "two", "-o", tmp_path / "d.out",
             "-f", 10)
