@@ -1,9 +1,9 @@
 """A deeppot model as a :class:`~deeppot.potentials.base.Potential` for MD engines and interfaces.
 
 ``compute`` optionally takes precomputed :class:`~deeppot.core.neighbor.Edges` (e.g. a list
-built at ``rcut + skin`` and reused across MD steps). Pairs beyond ``rcut`` in such a list
-contribute exactly what an empty slot does, so results are identical to a fresh list; only
-the neighbours *within* rcut are checked against ``sel``.
+built at ``rcut + skin`` and reused across MD steps). Pairs beyond ``rcut`` in such a list are
+dropped before evaluation (they would contribute exactly what an empty slot does), so results
+equal those of a fresh list; only neighbours *within* rcut are checked against ``sel``.
 """
 
 from __future__ import annotations
@@ -39,11 +39,18 @@ class ModelPotential(Potential):
         if edges is None:
             edges = build_edges(pos.detach(), cell, model.rcut, dtype=model.dtype, device=pos.device)
         rij = edges.vectors(pos.detach())
+        # a skin list holds pairs beyond rcut; they would contribute exactly an empty slot, so
+        # drop them before the embedding net rather than pay for them
         inside = torch.linalg.norm(rij, dim=1) < model.rcut
-        key = edges.center[inside] * model.ntypes + atype[edges.neighbor[inside]]
+        if not bool(inside.all()):
+            keep = inside.nonzero().squeeze(1)
+            rij, center, neighbor = rij[keep], edges.center[keep], edges.neighbor[keep]
+        else:
+            center, neighbor = edges.center, edges.neighbor
+        key = center * model.ntypes + atype[neighbor]
         counts = torch.bincount(key, minlength=n * model.ntypes).view(n, model.ntypes)
         check_sel(counts, model.sel, model.type_map)
-        batch = EdgeBatch(rij, edges.center, edges.neighbor, atype)
+        batch = EdgeBatch(rij, center, neighbor, atype)
         out = model.evaluate(batch, torch.zeros(n, dtype=torch.long, device=pos.device), 1, atomic=atomic)
         result = {"energy": out["energy"][0].detach(), "forces": out["force"].detach(),
                   "virial": out["virial"][0].detach(), "energies": out["atom_energy"].detach()}

@@ -1,0 +1,89 @@
+"""Energy + forces + virial of the DeePMD-kit water example model: deeppot vs DeePMD-kit, same weights, one run.
+
+    python bench/bench_inference.py [--deepmd-python /path/to/deepmd-venv/bin/python] [--repeats 10]
+
+Prints ms per call, µs per atom, the ratio DeePMD-kit / deeppot and peak memory, for 192 and 1536
+atoms, uncompressed and compressed (DeePMD-kit compresses with `dp --pt compress`).
+Without --deepmd-python only deeppot is timed (and compared with the FLOP bound).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import THREADS, deepmd_convert, example_model, peak_rss_mb, set_threads, water_frames  # noqa: E402
+
+FLOP_PER_ATOM = 4.4e6  # energy+forces, real neighbours only (SCIENCE.md §7.2)
+MACHINE_GFLOPS = 18.0  # large FP64 GEMM on this 2-core machine (BENCHMARKS.md)
+
+
+def time_deeppot(dp, coord, cell, atype, repeats):
+    dp.eval(coord, cell, atype)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        e, f, v = dp.eval(coord, cell, atype)
+        times.append(time.perf_counter() - t0)
+    return 1000 * float(np.median(times)), e, f
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--deepmd-python", default=None)
+    ap.add_argument("--repeats", type=int, default=10)
+    args = ap.parse_args()
+    set_threads()
+    from deeppot import DeepPot
+    from deeppot.model.compress import compress_model
+    from deeppot.model.dp_format import load_model
+
+    work = Path(tempfile.mkdtemp(prefix="dpbench_"))
+    example_model(work / "model.dp")
+    cases = {"192": water_frames(1), "1536": water_frames(2)}
+    np.savez(work / "frames.npz", **{f"{k}_{n}": v for n, arrs in cases.items()
+                                     for k, v in zip(("coord", "cell", "atype"), arrs)})
+    theirs = {}
+    if args.deepmd_python:
+        deepmd_convert(args.deepmd_python, work / "model.dp", work / "model.pth")
+        env = dict(os.environ, **THREADS)
+        dp_bin = str(Path(args.deepmd_python).with_name("dp"))
+        subprocess.run([dp_bin, "--pt", "compress", "-i", str(work / "model.pth"), "-o", str(work / "model_c.pth")],
+                       check=True, capture_output=True, env=env, cwd=work)
+        for tag, model in (("", "model.pth"), ("_c", "model_c.pth")):
+            subprocess.run([args.deepmd_python, str(Path(__file__).with_name("_deepmd_worker.py")), str(work / model),
+                            str(work / "frames.npz"), str(args.repeats), str(work / f"dp{tag}.json")],
+                           check=True, env=env)
+            theirs[tag] = json.loads((work / f"dp{tag}.json").read_text())
+    ours_models = {"": DeepPot(work / "model.dp"),
+                   "_c": DeepPot(compress_model(load_model(work / "model.dp"), 0.88))}
+    print(f"{'case':<16}{'deeppot ms':>12}{'µs/atom':>10}{'DeePMD-kit ms':>15}{'ratio':>8}{'max|ΔE| eV':>12}"
+          f"{'max|ΔF|':>10}")
+    for tag, label in (("", "uncompressed"), ("_c", "compressed")):
+        for n, (coord, cell, atype) in cases.items():
+            ms, e, f = time_deeppot(ours_models[tag], coord, cell, atype, args.repeats)
+            row = f"{label + ' ' + n:<16}{ms:>12.1f}{1000 * ms / len(atype):>10.1f}"
+            ref = theirs.get(tag, {}).get(n)
+            if ref:
+                de = abs(e[0, 0] - ref["energy"])
+                dfo = np.abs(f[0] - np.array(ref["force"])).max()
+                row += f"{ref['ms']:>15.1f}{ref['ms'] / ms:>8.2f}{de:>12.2e}{dfo:>10.2e}"
+            else:
+                bound = FLOP_PER_ATOM * len(atype) / (MACHINE_GFLOPS * 1e9) * 1e3
+                row += f"{'(FLOP bound ' + format(bound, '.0f') + ' ms)':>27}"
+            print(row)
+    print(f"peak RSS: deeppot {peak_rss_mb():.0f} MB"
+          + (f", DeePMD-kit {theirs[''].get('peak_rss_MB', float('nan')):.0f} MB" if theirs else ""))
+
+
+if __name__ == "__main__":
+    main()
