@@ -95,26 +95,27 @@ class MLP(nn.Module):
         return x
 
 
-def embedding_net(neuron: list[int], activation: str = "tanh", resnet_dt: bool = False,
-                  dtype=torch.float64, generator: torch.Generator | None = None, in_dim: int = 1) -> MLP:
-    """DeePMD-kit ``EmbeddingNet``: every layer residual where widths allow; idt with resnet_dt."""
-    sizes = [in_dim, *neuron]
+def _residual_layers(sizes: list[int], activation: str, resnet_dt: bool, dtype,
+                     generator: Optional[torch.Generator]) -> list[Layer]:
+    """Hidden layers as DeePMD-kit builds them: residual where widths allow, idt only with a skip."""
     layers = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         has_skip = n_out in (n_in, 2 * n_in)
         layers.append(Layer(n_in, n_out, activation, resnet=True, use_timestep=resnet_dt and has_skip,
                             dtype=dtype, generator=generator))
-    return MLP(layers)
+    return layers
+
+
+def embedding_net(neuron: list[int], activation: str = "tanh", resnet_dt: bool = False,
+                  dtype=torch.float64, generator: Optional[torch.Generator] = None, in_dim: int = 1) -> MLP:
+    """DeePMD-kit ``EmbeddingNet``: scalar (``in_dim``) → ``neuron[-1]`` channels."""
+    return MLP(_residual_layers([in_dim, *neuron], activation, resnet_dt, dtype, generator))
 
 
 def fitting_net(in_dim: int, neuron: list[int], activation: str = "tanh", resnet_dt: bool = True,
-                dtype=torch.float64, generator: torch.Generator | None = None, out_dim: int = 1) -> MLP:
-    """DeePMD-kit ``FittingNet``: residual hidden layers (idt only where a skip exists) + linear output."""
-    sizes = [in_dim, *neuron]
-    layers = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        has_skip = n_out in (n_in, 2 * n_in)
-        layers.append(Layer(n_in, n_out, activation, resnet=True, use_timestep=resnet_dt and has_skip,
-                            dtype=dtype, generator=generator))
-    layers.append(Layer(sizes[-1], out_dim, "none", resnet=False, dtype=dtype, generator=generator))
+                dtype=torch.float64, generator: Optional[torch.Generator] = None, out_dim: int = 1) -> MLP:
+    """DeePMD-kit ``FittingNet``: residual hidden layers + a linear output layer."""
+    layers = _residual_layers([in_dim, *neuron], activation, resnet_dt, dtype, generator)
+    layers.append(Layer(neuron[-1] if neuron else in_dim, out_dim, "none", resnet=False, dtype=dtype,
+                        generator=generator))
     return MLP(layers)
