@@ -41,6 +41,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--deepmd-python", default=None)
     ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="alternate DeePMD-kit and deeppot this many times; the best median of each is kept")
     args = ap.parse_args()
     set_threads()
     from deeppot import DeepPot
@@ -52,25 +54,39 @@ def main():
     cases = {"192": water_frames(1), "1536": water_frames(2)}
     np.savez(work / "frames.npz", **{f"{k}_{n}": v for n, arrs in cases.items()
                                      for k, v in zip(("coord", "cell", "atype"), arrs)})
-    theirs = {}
+    theirs: dict = {}
+    ours: dict = {}
+    ours_models = {"": DeepPot(work / "model.dp"),
+                   "_c": DeepPot(compress_model(load_model(work / "model.dp"), 0.88))}
     if args.deepmd_python:
         deepmd_convert(args.deepmd_python, work / "model.dp", work / "model.pth")
         env = dict(os.environ, **THREADS)
         dp_bin = str(Path(args.deepmd_python).with_name("dp"))
         subprocess.run([dp_bin, "--pt", "compress", "-i", str(work / "model.pth"), "-o", str(work / "model_c.pth")],
                        check=True, capture_output=True, env=env, cwd=work)
-        for tag, model in (("", "model.pth"), ("_c", "model_c.pth")):
-            subprocess.run([args.deepmd_python, str(Path(__file__).with_name("_deepmd_worker.py")), str(work / model),
-                            str(work / "frames.npz"), str(args.repeats), str(work / f"dp{tag}.json")],
-                           check=True, env=env)
-            theirs[tag] = json.loads((work / f"dp{tag}.json").read_text())
-    ours_models = {"": DeepPot(work / "model.dp"),
-                   "_c": DeepPot(compress_model(load_model(work / "model.dp"), 0.88))}
+    # alternate the two programs so that a change of machine load affects both alike
+    for _ in range(args.rounds):
+        if args.deepmd_python:
+            for tag, model in (("", "model.pth"), ("_c", "model_c.pth")):
+                subprocess.run([args.deepmd_python, str(Path(__file__).with_name("_deepmd_worker.py")),
+                                str(work / model), str(work / "frames.npz"), str(args.repeats),
+                                str(work / f"dp{tag}.json")], check=True, env=env, capture_output=True)
+                result = json.loads((work / f"dp{tag}.json").read_text())
+                best = theirs.setdefault(tag, result)
+                for n in cases:
+                    if result[n]["ms"] < best[n]["ms"]:
+                        best[n] = result[n]
+                best["peak_rss_MB"] = result["peak_rss_MB"]
+        for tag in ("", "_c"):
+            for n, (coord, cell, atype) in cases.items():
+                ms, e, f = time_deeppot(ours_models[tag], coord, cell, atype, args.repeats)
+                if (tag, n) not in ours or ms < ours[(tag, n)][0]:
+                    ours[(tag, n)] = (ms, e, f)
     print(f"{'case':<16}{'deeppot ms':>12}{'µs/atom':>10}{'DeePMD-kit ms':>15}{'ratio':>8}{'max|ΔE| eV':>12}"
           f"{'max|ΔF|':>10}")
     for tag, label in (("", "uncompressed"), ("_c", "compressed")):
-        for n, (coord, cell, atype) in cases.items():
-            ms, e, f = time_deeppot(ours_models[tag], coord, cell, atype, args.repeats)
+        for n, (_coord, _cell, atype) in cases.items():
+            ms, e, f = ours[(tag, n)]
             row = f"{label + ' ' + n:<16}{ms:>12.1f}{1000 * ms / len(atype):>10.1f}"
             ref = theirs.get(tag, {}).get(n)
             if ref:
