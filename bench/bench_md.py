@@ -35,6 +35,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--deepmd-python", default=None)
     ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--model", default=None,
+                    help="a trained .dp model (default: the example architecture with random weights; a speed test)")
     args = ap.parse_args()
     set_threads()
     from ase import Atoms, units
@@ -45,14 +47,20 @@ def main():
     from deeppot.model.potential import ModelPotential
 
     work = Path(tempfile.mkdtemp(prefix="mdbench_"))
-    example_model(work / "model.dp")
+    if args.model:
+        import shutil
+
+        shutil.copy(args.model, work / "model.dp")
+    else:
+        example_model(work / "model.dp")
     coord, cell, atype = water_frames(1)
     atoms = Atoms(["OH"[t] for t in atype], positions=coord.reshape(-1, 3), cell=cell.reshape(3, 3), pbc=True)
     atoms.write(work / "water.extxyz")
     potential = ModelPotential(work / "model.dp")
 
+    # random weights are not physical: safety stops off, this measures speed only
     sim = Simulation.from_atoms(atoms.copy(), potential, ensemble="nve", timestep_fs=TIMESTEP_FS,
-                                temperature_K=300, seed=1)
+                                temperature_K=300, seed=1, min_distance_A=0.0, max_force_eV_A=1e9)
     sim.run(2)
     sim.force_time = 0.0
     t0 = time.perf_counter()
