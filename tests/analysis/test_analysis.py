@@ -33,7 +33,7 @@ def test_rdf_matches_freud_and_counts(water_frames):
         box = freud.box.Box.from_matrix(np.asarray(o.cell).T)
         ref.compute((box, box.wrap(o.positions)), reset=False)
     assert np.allclose(r, ref.bin_centers, atol=1e-6)
-    assert np.abs(g - ref.rdf).max() < 1e-4 * g.max()  # freud accumulates in float32
+    assert np.abs(g - ref.rdf).max() < 5e-5  # measured 1.0e-5: freud computes distances in float32
     # coordination number from g equals a direct neighbour count
     rho = 64 / water_frames[0].get_volume()
     shell = 4 / 3 * np.pi * (np.linspace(0, 6, 121)[1:] ** 3 - np.linspace(0, 6, 121)[:-1] ** 3)
@@ -75,7 +75,7 @@ def test_steinhardt_matches_freud(water_frames):
             box = freud.box.Box.from_matrix(np.asarray(o.cell).T)
             ref = freud.order.Steinhardt(l=6, average=average).compute(
                 (box, box.wrap(o.positions)), neighbors={"r_max": 3.5}).particle_order
-            assert np.abs(q - ref).max() < 2e-5
+            assert np.abs(q - ref).max() < 5e-6  # measured 1.6e-6 (q6), 3.3e-7 (q̄6): freud is float32
 
 
 def test_tetrahedral_order_perfect_and_random():
