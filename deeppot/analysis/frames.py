@@ -19,7 +19,10 @@ def read_frames(path: str | Path, skip: int = 0, every: int = 1) -> list:
         from deeppot.data.ase_formats import to_atoms
 
         system = load_system(path)
-        return [to_atoms(system, f) for f in range(skip, system.nframes, every)]
+        frames = [to_atoms(system, f) for f in range(skip, system.nframes, every)]
+        if not frames:
+            raise DataError(f"{path}: no frames after --skip {skip} --every {every} ({system.nframes} frames)")
+        return frames
     import ase.io
 
     try:

@@ -36,3 +36,9 @@ def test_missing_species_is_a_one_line_error(tmp_path):
     run = subprocess.run([sys.executable, "-m", "deeppot.cli.main", "analyze", "rdf", str(DATA / "data_0"),
                           "--pair", "C", "O", "-o", str(tmp_path / "x.csv")], capture_output=True, text=True)
     assert run.returncode == 2 and "species 'C' not present" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_skip_beyond_the_data_is_an_error(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "deeppot.cli.main", "analyze", "rdf", str(DATA / "data_2"),
+                          "--skip", "100", "-o", str(tmp_path / "x.csv")], capture_output=True, text=True)
+    assert run.returncode == 2 and "no frames after --skip 100" in run.stderr
