@@ -10,6 +10,7 @@ that an ideal gas gives exactly g = 1. Shells use the exact volume 4π/3 (r₂³
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from deeppot.analysis.frames import max_rmax, species_indices
 from deeppot.core.neighbor import build_edges
@@ -35,7 +36,7 @@ def rdf(frames: list, pair: tuple[str | None, str | None] = (None, None), rmax: 
         e = build_edges(atoms.positions, np.asarray(atoms.cell) if atoms.pbc.all() else None, rmax)
         c, nb = e.center.numpy(), e.neighbor.numpy()
         keep = is_a[c] & is_b[nb]
-        d = np.linalg.norm(e.vectors(__import__("torch").as_tensor(atoms.positions)).numpy()[keep], axis=1)
+        d = np.linalg.norm(e.vectors(torch.as_tensor(atoms.positions)).numpy()[keep], axis=1)
         hist += np.histogram(d, bins=edges_r)[0]
         same = pair[0] == pair[1]
         norm += len(a) * (len(b) - (1 if same else 0)) / atoms.get_volume()

@@ -96,7 +96,7 @@ class MLP(nn.Module):
 
 
 def _residual_layers(sizes: list[int], activation: str, resnet_dt: bool, dtype,
-                     generator: Optional[torch.Generator]) -> list[Layer]:
+                     generator: torch.Generator | None) -> list[Layer]:
     """Hidden layers as DeePMD-kit builds them: residual where widths allow, idt only with a skip."""
     layers = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
@@ -107,13 +107,13 @@ def _residual_layers(sizes: list[int], activation: str, resnet_dt: bool, dtype,
 
 
 def embedding_net(neuron: list[int], activation: str = "tanh", resnet_dt: bool = False,
-                  dtype=torch.float64, generator: Optional[torch.Generator] = None, in_dim: int = 1) -> MLP:
+                  dtype=torch.float64, generator: torch.Generator | None = None, in_dim: int = 1) -> MLP:
     """DeePMD-kit ``EmbeddingNet``: scalar (``in_dim``) → ``neuron[-1]`` channels."""
     return MLP(_residual_layers([in_dim, *neuron], activation, resnet_dt, dtype, generator))
 
 
 def fitting_net(in_dim: int, neuron: list[int], activation: str = "tanh", resnet_dt: bool = True,
-                dtype=torch.float64, generator: Optional[torch.Generator] = None, out_dim: int = 1) -> MLP:
+                dtype=torch.float64, generator: torch.Generator | None = None, out_dim: int = 1) -> MLP:
     """DeePMD-kit ``FittingNet``: residual hidden layers + a linear output layer."""
     layers = _residual_layers([in_dim, *neuron], activation, resnet_dt, dtype, generator)
     layers.append(Layer(neuron[-1] if neuron else in_dim, out_dim, "none", resnet=False, dtype=dtype,

@@ -15,7 +15,6 @@ so the physics lives in one place. Output keys and shapes (``nf`` frames, ``n`` 
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -181,8 +180,3 @@ def energy_derivatives_lower(model: EnergyModel, batch: EdgeBatch, nloc: int):
         return energy_derivatives(e, rij, b.center, b.neighbor, nloc,
                                   torch.zeros(nloc, dtype=torch.long), 1, atomic=True)
 
-
-def as_tensor(x, dtype) -> torch.Tensor:
-    if isinstance(x, torch.Tensor):
-        return x.to(dtype)
-    return torch.as_tensor(np.asarray(x), dtype=dtype)

@@ -245,7 +245,7 @@ class Trainer:
                 lcurve.truncate_after(lc_path, self.start_step)
             elif lc_path.exists():
                 lc_path.unlink()
-        t0, last_report = time.perf_counter(), time.perf_counter()
+        t0 = time.perf_counter()
         from tqdm import tqdm
 
         bar = tqdm(total=total, initial=self.start_step, disable=not (self.progress and self.rank == 0),
@@ -264,8 +264,11 @@ class Trainer:
                             handle.write(lcurve.header(keys, valid is not None))
                         handle.write(lcurve.line(done, keys, metrics, valid, self.schedule(step)))
                     bar.set_postfix(rmse_e=f"{metrics.get('rmse_e', 0):.2e}", rmse_f=f"{metrics.get('rmse_f', 0):.2e}")
-                    if not bar.disable and time.perf_counter() - last_report > 0:
-                        last_report = time.perf_counter()
+                    if bar.disable:  # no terminal: a log line with the ETA instead of the bar
+                        rate = (time.perf_counter() - t0) / (done - self.start_step)
+                        log.info("step %d/%d  rmse_e %.2e  rmse_f %.2e  lr %.1e  ETA %.0f s", done, total,
+                                 metrics.get("rmse_e", 0), metrics.get("rmse_f", 0), self.schedule(step),
+                                 rate * (total - done))
             if self.rank == 0 and (done % tr["save_freq"] == 0 or done == total):
                 self.save(done)
         bar.close()

@@ -153,18 +153,3 @@ class Descriptor(nn.Module):
     def dim_out(self) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
 
-
-def scatter_padded(values: torch.Tensor, center: torch.Tensor, natoms: int) -> torch.Tensor:
-    """Place per-edge rows into a zero-padded (natoms, max_neighbours, ...) tensor.
-
-    Lets per-atom sums over neighbours run as one batched matrix product instead of a
-    scatter of outer products; the order of edges within an atom is irrelevant.
-    """
-    order = torch.argsort(center, stable=True)
-    c = center[order]
-    counts = torch.bincount(c, minlength=natoms)
-    width = int(counts.max()) if c.numel() else 0
-    starts = torch.cumsum(counts, 0) - counts
-    rank = torch.arange(c.shape[0], device=c.device) - starts[c]
-    out = values.new_zeros((natoms, width, *values.shape[1:]))
-    return out.index_put((c, rank), values[order])
