@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 import time
 from collections.abc import Callable
 
@@ -154,7 +155,9 @@ class Simulation:
             self._notify()
         self._started = True
         t0 = time.perf_counter()
-        with tqdm(total=steps, disable=not progress, desc="md", unit="step", dynamic_ncols=True) as bar:
+        tty = sys.stderr.isatty()
+        every = max(1, steps // 20)
+        with tqdm(total=steps, disable=not (progress and tty), desc="md", unit="step", dynamic_ncols=True) as bar:
             for k in range(steps):
                 good = self._snapshot()
                 try:
@@ -167,10 +170,13 @@ class Simulation:
                 self.state.time_fs += self.timestep_fs
                 self._notify()
                 bar.update(1)
-                if progress and (k + 1) % 50 == 0:
+                if progress and ((k + 1) % 50 == 0 or (not tty and (k + 1) % every == 0)):
                     elapsed = time.perf_counter() - t0
                     ns_day = (k + 1) * self.timestep_fs * 1e-6 / (elapsed / 86400)
                     bar.set_postfix(T=f"{self.state.temperature_K:.0f}K", ns_day=f"{ns_day:.3f}")
+                    if not tty and (k + 1) % every == 0:  # no terminal: a log line with the ETA
+                        log.info("step %d/%d  T %.1f K  %.3f ns/day  ETA %.0f s", k + 1, steps,
+                                 self.state.temperature_K, ns_day, elapsed / (k + 1) * (steps - k - 1))
 
     def _notify(self) -> None:
         for fn, interval in self.observers:

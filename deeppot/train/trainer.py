@@ -246,9 +246,12 @@ class Trainer:
             elif lc_path.exists():
                 lc_path.unlink()
         t0 = time.perf_counter()
+        import sys
+
         from tqdm import tqdm
 
-        bar = tqdm(total=total, initial=self.start_step, disable=not (self.progress and self.rank == 0),
+        bar = tqdm(total=total, initial=self.start_step,
+                   disable=not (self.progress and self.rank == 0 and sys.stderr.isatty()),
                    desc="train", unit="step", dynamic_ncols=True)
         for step in range(self.start_step, total):
             metrics = self.train_step(step)
