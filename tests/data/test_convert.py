@@ -42,3 +42,15 @@ def test_dpdata_formats_poscar_and_lammps(water_data, tmp_path):
 def test_unknown_format_is_one_line_error(water_data, tmp_path):
     run = convert(water_data / "data_0" / "type.raw", tmp_path / "x", "--from", "no/such")
     assert run.returncode == 2 and "cannot read as 'no/such'" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_lammps_dump_positions_equal_modulo_pbc(water_data, tmp_path):
+    """dpdata writes one frame to a dump; read it back and compare fractional positions modulo 1."""
+    ref = load_system(water_data / "data_0")
+    assert convert(water_data / "data_0", tmp_path / "d.dump", "--to", "lammps/dump").returncode == 0
+    run = convert(tmp_path / "d.dump", tmp_path / "back", "--from", "lammps/dump", "--type-map", "O", "H")
+    assert run.returncode == 0, run.stderr
+    s = load_system(tmp_path / "back")
+    assert s.type_map == ["O", "H"] and np.array_equal(s.atype, ref.atype)
+    frac = (s.coord[0] - ref.coord[0]) @ np.linalg.inv(ref.box[0])
+    assert np.abs(frac - np.round(frac)).max() < 1e-6
