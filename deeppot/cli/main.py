@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     module.add_arguments(parser)
     args = parser.parse_args(argv[1:])
     from deeppot.errors import DeeppotError
+    from deeppot.interrupt import Interrupted
 
     try:
         code = module.run(args)
@@ -72,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as err:
         print(f"deeppot: error: {err.filename or err}: no such file", file=sys.stderr)
         return 2
+    except Interrupted as err:
+        print(f"deeppot: {err}", file=sys.stderr)
+        return 128 + err.signum
     except KeyboardInterrupt:
         print("deeppot: interrupted", file=sys.stderr)
         return 130
