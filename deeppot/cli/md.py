@@ -1,13 +1,26 @@
-"""``deeppot md INPUT.json|yaml [--restart FILE]``: molecular dynamics with any potential."""
+"""``deeppot md INPUT.json|yaml [--restart FILE] [--force]``: molecular dynamics with any potential.
+
+Safety rules (see :mod:`deeppot.md.output` and :mod:`deeppot.md.restart`):
+
+* a fresh run refuses an ``output_dir`` that already holds md outputs, unless ``--force``;
+* ``--restart`` refuses a restart file of another system, ensemble or potential, and cuts
+  ``thermo.log`` / ``traj.extxyz`` back to the restart step, so a killed and resumed run ends with
+  the same bytes as an uninterrupted one; all checks happen before anything is modified;
+* SIGTERM / SIGINT finish the current step, write ``restart.npz`` and exit with one line.
+"""
 
 from __future__ import annotations
 
 HELP = "run molecular dynamics from an input file"
+OUTPUTS = ("thermo.log", "traj.extxyz", "restart.npz", "last_good.extxyz")
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("input", help="MD input (JSON or YAML); `deeppot md --keys` lists the keys")
+    parser.add_argument("input", nargs="?", help="MD input (JSON or YAML); `deeppot md --keys` lists the keys")
+    parser.add_argument("--keys", action="store_true", help="print every md input key with default and meaning")
     parser.add_argument("--restart", default=None, help="continue from a restart file (output_dir/restart.npz)")
+    parser.add_argument("--force", action="store_true",
+                        help="start afresh even if output_dir holds an earlier run's outputs (they are overwritten)")
     parser.add_argument("--no-progress", action="store_true")
 
 
@@ -15,35 +28,92 @@ def run(args) -> int:
     import logging
     from pathlib import Path
 
+    from deeppot.errors import DeeppotError
+    from deeppot.fileio import make_dirs
     from deeppot.md.config import ENSEMBLE_OPTIONS, build_potential, normalize, read_structure
-    from deeppot.md.output import ThermoLog, load_restart, save_restart, write_frame
+    from deeppot.md.output import (THERMO_COLUMNS, ThermoLog, TrajectoryWriter, thermo_prefix, trajectory_prefix,
+                                   truncate)
+    from deeppot.md.restart import check_restart, load_restart, potential_identity
     from deeppot.md.runner import Simulation
     from deeppot.train.config import load_config
 
+    if args.keys:
+        from deeppot.md.config import describe
+
+        print("\n".join(describe()))
+        return 0
+    if args.input is None:
+        from deeppot.errors import ConfigError
+
+        raise ConfigError("md: an input file is needed (`deeppot md --keys` lists its keys)")
     logging.basicConfig(level=logging.INFO, format="deeppot %(levelname)s %(message)s")
+    log = logging.getLogger("deeppot.md")
     path = Path(args.input)
     cfg = normalize(load_config(path), where=str(path))
     base = path.resolve().parent
     out = (base / cfg["output_dir"]) if not Path(cfg["output_dir"]).is_absolute() else Path(cfg["output_dir"])
-    out.mkdir(parents=True, exist_ok=True)
     atoms = read_structure(base / cfg["structure"], cfg["frame"])
     hint = list(dict.fromkeys(atoms.get_chemical_symbols()))
     potential = build_potential(cfg["potential"], base, hint)
+    type_map = potential.type_map or sorted(set(atoms.get_chemical_symbols()))
+    identity = potential_identity(cfg["potential"], base, potential)
+    committee = cfg["potential"].get("type") == "committee"
+    extra_columns = ["max_devi_f"] if committee else []
+    thermo_path, traj, restart_file = out / "thermo.log", out / "traj.extxyz", out / "restart.npz"
     options = {k: cfg[k] for k in ENSEMBLE_OPTIONS}
     common = dict(ensemble=cfg["ensemble"], timestep_fs=cfg["timestep_fs"], skin_A=cfg["skin_A"],
                   max_force_eV_A=cfg["max_force_eV_A"], min_distance_A=cfg["min_distance_A"],
                   max_devi_f_stop=cfg["potential"].get("max_devi_f_stop"), **options)
-    restart_file = out / "restart.npz"
+
+    # every check before anything in output_dir is touched
     if args.restart:
         state, meta = load_restart(Path(args.restart))
-        sim = Simulation(state, potential, temperature_K=cfg["temperature_K"], seed=cfg["seed"], **common)
+        for warning in check_restart(Path(args.restart).name, state, meta, atoms, cfg["structure"], type_map,
+                                     cfg["ensemble"], identity):
+            log.warning(warning)
+        cuts = {}
+        if thermo_path.exists():
+            cuts[thermo_path] = thermo_prefix(thermo_path, state.step, THERMO_COLUMNS + extra_columns)
+        if traj.exists():
+            cuts[traj] = trajectory_prefix(traj, state.step)
+    else:
+        existing = [name for name in OUTPUTS if (out / name).exists()]
+        if existing and not args.force:
+            raise DeeppotError(f"{out}: holds {', '.join(existing)} of an earlier run; resume it with --restart "
+                               f"{restart_file}, choose a new output_dir, or pass --force to overwrite them")
+    make_dirs(out)
+    for stale in out.glob(".restart.npz.*.tmp"):  # left by a run killed while saving
+        stale.unlink()
+
+    if args.restart:
+        sim = Simulation(state, potential, temperature_K=cfg["temperature_K"], seed=cfg["seed"], resume=True, **common)
         sim.ensemble.set_rng_state(meta["rng"])
-        ThermoLog.truncate_after(out / "thermo.log", state.step)
+        if sim.verlet is not None and "ref_positions" in meta["verlet"]:
+            sim.verlet.restore(meta["verlet"]["ref_positions"], meta["verlet"].get("ref_cell"))
+        for file, size in cuts.items():
+            truncate(file, size)
     else:
         sim = Simulation.from_atoms(atoms, potential, temperature_K=cfg["temperature_K"],
                                     initial_temperature_K=cfg["initial_temperature_K"], seed=cfg["seed"], **common)
-    committee = cfg["potential"].get("type") == "committee"
-    thermo = ThermoLog(out / "thermo.log", ["max_devi_f"] if committee else [], append=bool(args.restart))
+        if (out / "last_good.extxyz").exists():
+            (out / "last_good.extxyz").unlink()  # only reachable with --force
+    thermo = ThermoLog(thermo_path, extra_columns, append=bool(args.restart))
+    writer = TrajectoryWriter(traj, fresh=not args.restart) if cfg["traj_every"] else None
+    try:
+        return _loop(args, cfg, sim, thermo, writer, out, type_map, identity)
+    finally:
+        thermo.close()
+        if writer is not None:
+            writer.close()
+
+
+def _loop(args, cfg, sim, thermo, writer, out, type_map, identity) -> int:
+    """Attach the outputs, run, and save a final restart (also on SIGTERM / SIGINT)."""
+    from deeppot.interrupt import Interrupted, graceful_stop
+    from deeppot.md.output import write_frame
+    from deeppot.md.restart import save_restart
+
+    restart_file = out / "restart.npz"
 
     def log_thermo(s):
         st = s.state
@@ -52,22 +122,24 @@ def run(args) -> int:
                       "conserved_eV": s.conserved_eV(), "pressure_bar": st.pressure_bar, "volume_A3": st.volume_A3,
                       "max_devi_f": st.extra.get("max_devi_f") or 0.0})
 
-    traj = out / "traj.extxyz"
-    if not args.restart and traj.exists():
-        traj.unlink()
-    sim.attach(log_thermo, cfg["thermo_every"])
-    if cfg["traj_every"]:
-        sim.attach(lambda s: write_frame(traj, s.state), cfg["traj_every"])
-
     def checkpoint(s):
-        save_restart(restart_file, s.state, s.ensemble)
-        if s.verlet is not None:
-            s.verlet.invalidate()  # a restarted run rebuilds here too: identical lists, identical sums
+        # logs reach the disk before the restart that vouches for them
+        thermo.sync()
+        if writer is not None:
+            writer.sync()
+        save_restart(restart_file, s.state, s.ensemble, type_map, identity, s.verlet)
 
+    sim.attach(log_thermo, cfg["thermo_every"])
+    if writer is not None:
+        sim.attach(lambda s: writer.write(s.state), cfg["traj_every"])
     sim.attach(checkpoint, cfg["restart_every"])
     sim.failure_hooks.append(lambda good: write_frame(out / "last_good.extxyz", good, append=False))
     remaining = cfg["steps"] - sim.state.step
-    sim.run(max(remaining, 0), progress=not args.no_progress)
-    checkpoint(sim)
-    print(f"md: {cfg['steps']} steps done; {out / 'thermo.log'}, {traj}, {restart_file}")
+    with graceful_stop() as stop:
+        sim.run(max(remaining, 0), progress=not args.no_progress, stop=lambda: stop.requested)
+        checkpoint(sim)
+        if stop.requested:
+            raise Interrupted(f"md stopped by {stop.name} at step {sim.state.step}; resume with deeppot md "
+                              f"{args.input} --restart {restart_file}", stop.signum)
+    print(f"md: {cfg['steps']} steps done; {out / 'thermo.log'}, {out / 'traj.extxyz'}, {restart_file}")
     return 0

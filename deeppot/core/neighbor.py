@@ -70,6 +70,49 @@ def check_cell(cell: np.ndarray, where: str = "cell") -> None:
         raise DataError(f"{where}: singular cell (volume {volume:.3g} Å^3)")
 
 
+# Open-boundary hazards. vesin 0.6 sizes its cell list from the bounding box and dies with SIGFPE
+# (no Python exception) when open-boundary atoms span a few thousand Å in two directions; a
+# 50-cutoff-wide box was safe in every shape tried, so wider open systems (an evaporated atom,
+# fragments flying apart) go through scipy's k-d tree, whose cost does not depend on the extent.
+OPEN_EXTENT_CELLS = 50
+# |x| beyond this leaves float64 positions ~1e-7 Å of resolution: distances, and the forces
+# derived from them, are no longer meaningful, so such coordinates are refused by name.
+MAX_COORDINATE_A = 1e9
+
+
+def check_positions(pos: np.ndarray, where: str = "") -> None:
+    """Raise DataError naming the atoms whose coordinates are NaN/inf or beyond ±MAX_COORDINATE_A."""
+    bad = ~np.isfinite(pos).all(axis=1)
+    prefix = f"{where}: " if where else ""
+    if bad.any():
+        atoms = np.nonzero(bad)[0]
+        raise DataError(f"{prefix}non-finite coordinates for atom(s) {_atom_list(atoms)}")
+    far = np.abs(pos).max(axis=1) > MAX_COORDINATE_A if len(pos) else np.zeros(0, bool)
+    if far.any():
+        atoms = np.nonzero(far)[0]
+        raise DataError(f"{prefix}atom(s) {_atom_list(atoms)} at {np.abs(pos[atoms[0]]).max():.3g} Å from the "
+                        f"origin (beyond ±{MAX_COORDINATE_A:.0e} Å, where float64 distances lose precision)")
+
+
+def _atom_list(atoms: np.ndarray, limit: int = 5) -> str:
+    shown = ", ".join(str(int(a)) for a in atoms[:limit])
+    return shown + (f" and {len(atoms) - limit} more" if len(atoms) > limit else "")
+
+
+def _open_pairs_kdtree(pos: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
+    """Ordered pairs (i, j), i != j, |r_ij| < cutoff, open boundaries, sorted by (i, j)."""
+    from scipy.spatial import cKDTree
+
+    pairs = cKDTree(pos).query_pairs(cutoff, output_type="ndarray")
+    if len(pairs):  # query_pairs uses <= cutoff; keep vesin's strict inequality
+        keep = np.linalg.norm(pos[pairs[:, 1]] - pos[pairs[:, 0]], axis=1) < cutoff
+        pairs = pairs[keep]
+    i = np.concatenate([pairs[:, 0], pairs[:, 1]]).astype(np.int64)
+    j = np.concatenate([pairs[:, 1], pairs[:, 0]]).astype(np.int64)
+    order = np.lexsort((j, i))
+    return i[order], j[order]
+
+
 def build_edges(
     positions,
     cell=None,
@@ -88,6 +131,7 @@ def build_edges(
     pbc : periodicity per direction; ignored (False) when ``cell`` is None.
     """
     pos = np.ascontiguousarray(_as_numpy(positions), dtype=np.float64).reshape(-1, 3)
+    check_positions(pos)
     if cell is None:
         box = np.zeros((3, 3))
         periodic: bool | list[bool] = False
@@ -99,8 +143,12 @@ def build_edges(
     if len(pos) == 0:
         empty = torch.zeros(0, dtype=torch.long, device=device)
         return Edges(empty, empty.clone(), torch.zeros(0, 3, dtype=dtype, device=device))
-    nl = vesin.NeighborList(cutoff=float(cutoff), full_list=True)
-    i, j, shifts = nl.compute(pos, box, periodic=periodic, quantities="ijS")
+    if not np.any(periodic) and np.ptp(pos, axis=0).max() > OPEN_EXTENT_CELLS * cutoff:
+        i, j = _open_pairs_kdtree(pos, float(cutoff))
+        shifts = np.zeros((len(i), 3))
+    else:
+        nl = vesin.NeighborList(cutoff=float(cutoff), full_list=True)
+        i, j, shifts = nl.compute(pos, box, periodic=periodic, quantities="ijS")
     shift_cart = shifts.astype(np.float64) @ box
     return Edges(
         torch.as_tensor(i.astype(np.int64), device=device),

@@ -25,6 +25,17 @@ class VerletList:
     def invalidate(self) -> None:
         self.edges = None
 
+    def restore(self, ref_positions: torch.Tensor, ref_cell: torch.Tensor | None) -> None:
+        """Rebuild the list a restart file recorded (from the positions it was built at).
+
+        The list is a deterministic function of those positions, so a resumed run sums forces
+        over the very same pairs in the same order as the run that wrote the restart.
+        """
+        self.edges = build_edges(ref_positions, ref_cell, self.rcut + self.skin)
+        self.ref_positions = ref_positions.clone()
+        self.ref_cell = None if ref_cell is None else ref_cell.clone()
+        self.builds += 1
+
     def get(self, positions: torch.Tensor, cell: torch.Tensor | None) -> Edges:
         stale = self.edges is None
         if not stale:

@@ -1,42 +1,115 @@
-"""What a run leaves on disk: thermo log, extxyz trajectory, and an atomic restart file.
+"""What a run leaves on disk: thermo log and extxyz trajectory, written so a crash loses nothing.
 
-The restart file is a plain ``.npz`` (no pickle) holding everything that determines the
-future of the run — positions, momenta, cell, forces, energy, virial, step, ensemble state
-and the random generator's state — so a restarted run continues bit for bit.
+Both files are append-only and written one record at a time with a single ``os.write`` in
+``O_APPEND`` mode: a thermo line or a whole trajectory frame is either on disk complete or not at
+all after ``kill -9``. A failing write (full disk) is undone with ``ftruncate`` back to the last
+complete record and reported in one line. At every restart point the files are fsynced *before*
+the restart file is replaced, so a restart file never refers to records that could be lost.
+
+On ``--restart`` each file is cut back to the restart step (:func:`thermo_prefix`,
+:func:`trajectory_prefix`): records after it, and a partial last record, are dropped, so a
+resumed run rewrites exactly what an uninterrupted run would have written. Frames carry
+``step=`` and ``time_fs=`` in their comment line; that is what the cut is keyed on.
+
+The restart file itself is written by :mod:`deeppot.md.restart`.
 """
 
 from __future__ import annotations
 
-import json
+import io
+import os
+import re
 from pathlib import Path
 
-import numpy as np
-import torch
-
-from deeppot.fileio import atomic_path
+from deeppot.errors import DataError
+from deeppot.fileio import _write_error
 from deeppot.md.state import MDState
 
 THERMO_COLUMNS = ["step", "time_ps", "temperature_K", "potential_eV", "kinetic_eV", "total_eV", "conserved_eV",
                   "pressure_bar", "volume_A3"]
+_STEP = re.compile(rb"(?:^|\s)step=(\d+)(?:\s|$)")
+
+
+class AppendFile:
+    """An append-only file written in whole records (one ``os.write`` each, undone on failure)."""
+
+    def __init__(self, path: Path, fresh: bool):
+        self.path = Path(path)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | (os.O_TRUNC if fresh else 0)
+        try:
+            self.fd = os.open(self.path, flags, 0o666)
+        except OSError as err:
+            raise _write_error(self.path, err) from None
+
+    def write(self, record: bytes) -> None:
+        size = os.fstat(self.fd).st_size
+        try:
+            view = memoryview(record)
+            while view:  # a regular file takes it in one call unless the disk fills up mid-way
+                view = view[os.write(self.fd, view):]
+        except OSError as err:
+            try:
+                os.ftruncate(self.fd, size)  # no partial record left behind
+            except OSError:
+                pass
+            raise _write_error(self.path, err) from None
+
+    def sync(self) -> None:
+        try:
+            os.fsync(self.fd)
+        except OSError as err:
+            raise _write_error(self.path, err) from None
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 class ThermoLog:
+    """``thermo.log``: a header line, then one line per logged step (space separated)."""
+
     def __init__(self, path: Path, extra_columns: list[str], append: bool = False):
         self.path = Path(path)
         self.columns = THERMO_COLUMNS + extra_columns
-        if not append or not self.path.exists():
-            self.path.write_text(" ".join(self.columns) + "\n")
+        fresh = not append or not self.path.exists()
+        self.file = AppendFile(self.path, fresh)
+        if fresh:
+            self.file.write(self.header.encode())
+
+    @property
+    def header(self) -> str:
+        return " ".join(self.columns) + "\n"
 
     def write(self, values: dict) -> None:
-        with open(self.path, "a") as handle:
-            handle.write(" ".join(f"{values[c]:d}" if c == "step" else f"{values[c]:.10g}" for c in self.columns)
-                         + "\n")
+        line = " ".join(f"{values[c]:d}" if c == "step" else f"{values[c]:.10g}" for c in self.columns) + "\n"
+        self.file.write(line.encode())
 
-    @staticmethod
-    def truncate_after(path: Path, step: int) -> None:
-        if path.exists():
-            lines = path.read_text().splitlines(keepends=True)
-            path.write_text("".join([lines[0]] + [ln for ln in lines[1:] if int(ln.split()[0]) <= step]))
+    def sync(self) -> None:
+        self.file.sync()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def thermo_prefix(path: Path, step: int, columns: list[str]) -> int:
+    """Bytes of ``path`` to keep on a restart at ``step``: the header and complete lines up to it."""
+    data = Path(path).read_bytes()
+    header = (" ".join(columns) + "\n").encode()
+    if not data.startswith(header):
+        first = data.split(b"\n", 1)[0].decode(errors="replace")
+        raise DataError(f"{path}: columns {first!r} differ from this run's {' '.join(columns)!r} "
+                        "(another run's log?); move it away or use a new output_dir")
+    keep = len(header)
+    while keep < len(data):
+        end = data.find(b"\n", keep)
+        if end < 0:
+            break  # a partial last line (killed while the disk was full)
+        fields = data[keep:end].split()
+        if not fields or not fields[0].isdigit() or int(fields[0]) > step:
+            break
+        keep = end + 1
+    return keep
 
 
 def state_to_atoms(state: MDState):
@@ -46,41 +119,90 @@ def state_to_atoms(state: MDState):
     atoms = Atoms(symbols=state.symbols, positions=state.positions.numpy(), masses=state.masses.numpy(),
                   momenta=state.momenta.numpy(), cell=None if state.cell is None else state.cell.numpy(),
                   pbc=state.cell is not None)
+    atoms.info["step"] = int(state.step)
+    atoms.info["time_fs"] = float(state.time_fs)
     if state.forces is not None:
         atoms.calc = SinglePointCalculator(atoms, energy=state.energy, forces=state.forces.numpy())
     return atoms
 
 
-def write_frame(path: Path, state: MDState, append: bool = True) -> None:
+def frame_text(state: MDState) -> str:
+    """One extxyz frame (with ``step=`` and ``time_fs=`` in the comment line) as a string."""
     import ase.io
 
-    ase.io.write(str(path), state_to_atoms(state), format="extxyz", append=append)
+    buffer = io.StringIO()
+    ase.io.write(buffer, state_to_atoms(state), format="extxyz")
+    return buffer.getvalue()
 
 
-def save_restart(path: Path, state: MDState, ensemble) -> None:
-    extra = {k: v for k, v in state.extra.items() if not isinstance(v, np.ndarray)}
-    arrays = {f"extra/{k}": v for k, v in state.extra.items() if isinstance(v, np.ndarray)}
-    meta = {"step": state.step, "time_fs": state.time_fs, "energy": state.energy, "symbols": state.symbols,
-            "extra": extra, "rng": ensemble.rng_state(), "ensemble": ensemble.name}
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, positions=state.positions.numpy(), momenta=state.momenta.numpy(),
-                     masses=state.masses.numpy(), atype=state.atype.numpy(), forces=state.forces.numpy(),
-                     virial=state.virial.numpy(),
-                     cell=np.zeros((0, 3)) if state.cell is None else state.cell.numpy(),
-                     meta=np.array(json.dumps(meta)), **arrays)
+class TrajectoryWriter:
+    """``traj.extxyz``, one whole frame per ``os.write``."""
+
+    def __init__(self, path: Path, fresh: bool):
+        self.path = Path(path)
+        self.file = AppendFile(self.path, fresh)
+
+    def write(self, state: MDState) -> None:
+        self.file.write(frame_text(state).encode())
+
+    def sync(self) -> None:
+        self.file.sync()
+
+    def close(self) -> None:
+        self.file.close()
 
 
-def load_restart(path: Path) -> tuple[MDState, dict]:
-    with np.load(path, allow_pickle=False) as data:
-        meta = json.loads(str(data["meta"]))
-        cell = data["cell"]
-        state = MDState(torch.as_tensor(data["positions"]), torch.as_tensor(data["momenta"]),
-                        torch.as_tensor(data["masses"]), torch.as_tensor(data["atype"]),
-                        None if cell.size == 0 else torch.as_tensor(cell), meta["symbols"],
-                        torch.as_tensor(data["forces"]), meta["energy"], torch.as_tensor(data["virial"]),
-                        meta["step"], meta["time_fs"], dict(meta["extra"]))
-        for key in data.files:
-            if key.startswith("extra/"):
-                state.extra[key[6:]] = np.array(data[key])
-    return state, meta
+def write_frame(path: Path, state: MDState, append: bool = True) -> None:
+    """Write one frame to ``path`` (appending, or replacing the file)."""
+    if append:
+        writer = TrajectoryWriter(path, fresh=False)
+        try:
+            writer.write(state)
+        finally:
+            writer.close()
+    else:
+        from deeppot.fileio import atomic_write
+
+        with atomic_write(path, "w") as handle:
+            handle.write(frame_text(state))
+
+
+def trajectory_prefix(path: Path, step: int) -> int:
+    """Bytes of an extxyz file to keep on a restart at ``step``: complete frames with ``step=`` ≤ step.
+
+    Reading stops at the first frame after ``step`` or the first incomplete frame (a frame cut by
+    a crash, which the writer's whole-frame writes only allow at the very end).
+    """
+    keep = 0
+    with open(path, "rb") as handle:
+        index = 0
+        while True:
+            count = handle.readline()
+            if not count.endswith(b"\n") or not count.strip().isdigit():
+                break
+            comment = handle.readline()
+            if not comment.endswith(b"\n"):
+                break
+            match = _STEP.search(comment)
+            if match is None:
+                raise DataError(f"{path}: frame {index} carries no step= (written by an older deeppot?), so it "
+                                "cannot be cut back to the restart step; move it away or use a new output_dir")
+            complete = True
+            for _ in range(int(count)):
+                if not handle.readline().endswith(b"\n"):
+                    complete = False
+                    break
+            if not complete or int(match.group(1)) > step:
+                break
+            keep = handle.tell()
+            index += 1
+    return keep
+
+
+def truncate(path: Path, size: int) -> None:
+    """Cut ``path`` back to ``size`` bytes (a no-op when it is that long already)."""
+    if path.stat().st_size != size:
+        try:
+            os.truncate(path, size)
+        except OSError as err:
+            raise _write_error(path, err) from None

@@ -3,8 +3,9 @@
 Observers are attached at intervals (ASE ``Dynamics.attach`` style) instead of growing
 ``run()`` arguments; thermo lines, trajectory frames and restart files are observers too.
 A step that produces NaN, an exploding force or two atoms closer than ``min_distance_A``
-stops the run with a one-line :class:`~deeppot.errors.SimulationError`, after writing the last
-good frame.
+stops the run with a one-line :class:`~deeppot.errors.SimulationError` naming the atoms, after
+writing the last good frame. The initial structure goes through the same checks (distances
+before the potential is ever called, so overlapping atoms are named rather than turned into NaN).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from deeppot.core.neighbor import build_edges
-from deeppot.errors import SimulationError
+from deeppot.core.neighbor import build_edges, check_positions
+from deeppot.errors import DataError, SimulationError
 from deeppot.md.ensembles import ENSEMBLES
 from deeppot.md.neighbors import VerletList
 from deeppot.md.state import MDState
@@ -40,7 +41,8 @@ class Simulation:
     def __init__(self, state: MDState, potential: Potential, ensemble: str = "nve", timestep_fs: float = 0.5,
                  temperature_K: float | None = None, seed: int = 0, skin_A: float = 1.0,
                  max_force_eV_A: float = 100.0, min_distance_A: float = 0.5, max_devi_f_stop: float | None = None,
-                 **ensemble_options):
+                 resume: bool = False, **ensemble_options):
+        """``resume``: the state comes from a restart file, so observers already saw its step."""
         if ensemble not in ENSEMBLES:
             from deeppot.errors import ConfigError
 
@@ -67,8 +69,9 @@ class Simulation:
         self.verlet = VerletList(potential.rcut, skin_A) if takes_edges and potential.rcut > 0 else None
         self.ensemble.init(state)
         self.force_time = 0.0
+        self._started = resume
         if state.forces is None:
-            self.compute(state)
+            self.compute(state, where="initial structure")
 
     @classmethod
     def from_atoms(cls, atoms, potential: Potential, temperature_K: float | None = None,
@@ -96,36 +99,44 @@ class Simulation:
         self.observers.append((fn, interval))
 
     # ----- forces and safety -------------------------------------------------------------
-    def compute(self, state: MDState) -> None:
+    def compute(self, state: MDState, where: str | None = None) -> None:
+        where = where or f"step {state.step + 1}"
         t0 = time.perf_counter()
-        if self.verlet is not None:
-            edges = self.verlet.get(state.positions, state.cell)
+        try:
+            check_positions(state.positions.numpy())
+            edges = self.verlet.get(state.positions, state.cell) if self.verlet is not None else None
+        except DataError as err:
+            raise SimulationError(f"{where}: {err}") from None
+        if self.min_distance > 0 and state.natoms > 1:
+            self._check_distance(state, edges, where)
+        if edges is not None:
             out = self.potential.compute(state.positions, state.cell, state.atype, edges=edges)
         else:
-            edges = None
             out = self.potential.compute(state.positions, state.cell, state.atype)
         self.force_time += time.perf_counter() - t0
-        self._check(state, out, edges)
+        self._check(out, where)
         state.forces = out["forces"].to(torch.float64)
         state.energy = float(out["energy"])
         state.virial = out["virial"].to(torch.float64)
         state.extra["max_devi_f"] = float(out["max_devi_f"]) if "max_devi_f" in out else None
 
-    def _check(self, state, out, edges) -> None:
-        step = state.step + 1
-        if not (torch.isfinite(out["forces"]).all() and np.isfinite(float(out["energy"]))):
-            raise SimulationError(f"step {step}: NaN or inf in energy/forces")
-        fmax = float(torch.linalg.norm(out["forces"], dim=1).max())
-        if fmax > self.max_force:
-            raise SimulationError(f"step {step}: force {fmax:.3g} eV/Å exceeds max_force_eV_A {self.max_force:g}")
-        if self.min_distance > 0 and state.natoms > 1:
-            self._check_distance(state, edges, step)
+    def _check(self, out, where: str) -> None:
+        finite = torch.isfinite(out["forces"]).all(dim=1)
+        if not (finite.all() and np.isfinite(float(out["energy"]))):
+            bad = (~finite).nonzero().squeeze(1).tolist()
+            atoms = f" (forces on atom(s) {', '.join(map(str, bad[:5]))}{' ...' if len(bad) > 5 else ''})" if bad else ""
+            raise SimulationError(f"{where}: NaN or inf in energy/forces{atoms}")
+        norms = torch.linalg.norm(out["forces"], dim=1)
+        k = int(torch.argmax(norms)) if len(norms) else 0
+        if len(norms) and float(norms[k]) > self.max_force:
+            raise SimulationError(f"{where}: force {float(norms[k]):.3g} eV/Å on atom {k} exceeds max_force_eV_A "
+                                  f"{self.max_force:g}")
         devi = out.get("max_devi_f")
         if devi is not None and self.max_devi_f_stop is not None and float(devi) > self.max_devi_f_stop:
-            raise SimulationError(f"step {step}: model deviation {float(devi):.3g} eV/Å exceeds "
+            raise SimulationError(f"{where}: model deviation {float(devi):.3g} eV/Å exceeds "
                                   f"max_devi_f_stop {self.max_devi_f_stop:g}")
 
-    def _check_distance(self, state, edges, step) -> None:
+    def _check_distance(self, state, edges, where: str) -> None:
         # reuse the Verlet list when there is one (it holds every pair within rcut + skin)
         if edges is None or self.verlet.rcut + self.verlet.skin < self.min_distance:
             edges = build_edges(state.positions, state.cell, self.min_distance)
@@ -135,7 +146,7 @@ class Simulation:
         k = int(torch.argmin(dist))
         if float(dist[k]) < self.min_distance:
             i, j = int(edges.center[k]), int(edges.neighbor[k])
-            raise SimulationError(f"step {step}: atoms {i} and {j} are {float(dist[k]):.3f} Å apart "
+            raise SimulationError(f"{where}: atoms {i} and {j} are {float(dist[k]):.3f} Å apart "
                                   f"(< min_distance_A {self.min_distance:g})")
 
     # ----- loop ---------------------------------------------------------------------------
@@ -148,10 +159,15 @@ class Simulation:
                        None if s.cell is None else s.cell.clone(), s.symbols, s.forces, s.energy, s.virial, s.step,
                        s.time_fs, dict(s.extra))
 
-    def run(self, steps: int, progress: bool = False) -> None:
+    def run(self, steps: int, progress: bool = False, stop: Callable[[], bool] | None = None) -> int:
+        """Advance ``steps`` steps; return how many were done.
+
+        ``stop`` is asked after every completed step (observers included); when it returns True
+        the run ends there (a SIGTERM handler's flag, see :mod:`deeppot.interrupt`).
+        """
         from tqdm import tqdm
 
-        if not getattr(self, "_started", False) and self.state.step == 0:
+        if not self._started and self.state.step == 0:
             self._notify()
         self._started = True
         t0 = time.perf_counter()
@@ -177,6 +193,9 @@ class Simulation:
                     if not tty and (k + 1) % every == 0:  # no terminal: a log line with the ETA
                         log.info("step %d/%d  T %.1f K  %.3f ns/day  ETA %.0f s", k + 1, steps,
                                  self.state.temperature_K, ns_day, elapsed / (k + 1) * (steps - k - 1))
+                if stop is not None and stop():
+                    return k + 1
+        return steps
 
     def _notify(self) -> None:
         for fn, interval in self.observers:

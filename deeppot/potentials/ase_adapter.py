@@ -12,17 +12,37 @@ from deeppot.potentials.base import Potential
 
 
 def make_calculator(spec: str, kwargs: dict | None = None):
-    """``"emt"``, ``"lj"`` or ``"package.module:Class"``."""
+    """An ASE calculator from ``"emt"``, ``"lj"``, ``"morse"`` or ``"package.module:Class"``.
+
+    An md input must not be able to run arbitrary code: the named object is imported and then
+    checked to be a class derived from ``ase.calculators.calculator.BaseCalculator`` *before*
+    it is called, so ``"os:system"`` or ``"builtins:eval"`` are refused. Importing the module
+    itself cannot be avoided (that is how the class is found), so name only modules you trust;
+    any module-level code in them runs, as with every Python import.
+    """
+    from ase.calculators.calculator import BaseCalculator
+
     kwargs = kwargs or {}
+    if not isinstance(spec, str) or not isinstance(kwargs, dict):
+        raise ConfigError("potential.calculator must be a string and potential.kwargs a mapping")
     named = {"emt": "ase.calculators.emt:EMT", "lj": "ase.calculators.lj:LennardJones",
              "morse": "ase.calculators.morse:MorsePotential"}
     target = named.get(spec.lower(), spec)
-    if ":" not in target:
+    module, _, name = target.partition(":")
+    if not module or not name or ":" in name:
         raise ConfigError(f"ASE calculator {spec!r}: use emt, lj, morse or 'module:Class'")
-    module, name = target.split(":")
     try:
-        return getattr(importlib.import_module(module), name)(**kwargs)
+        obj = importlib.import_module(module)
+        for part in name.split("."):
+            obj = getattr(obj, part)
     except (ImportError, AttributeError) as err:
+        raise ConfigError(f"ASE calculator {spec!r}: {err}") from None
+    if not (isinstance(obj, type) and issubclass(obj, BaseCalculator)):
+        raise ConfigError(f"ASE calculator {spec!r} is not an ASE calculator class (a subclass of "
+                          "ase.calculators.calculator.BaseCalculator); refusing to call it")
+    try:
+        return obj(**kwargs)
+    except TypeError as err:
         raise ConfigError(f"ASE calculator {spec!r}: {err}") from None
 
 
@@ -31,6 +51,11 @@ class AseCalculatorPotential(Potential):
         self.calc = calc
         self.type_map = list(type_map)
         self.rcut = rcut
+
+    def identity(self) -> dict:
+        calc = type(self.calc)
+        return {"calculator": f"{calc.__module__}.{calc.__qualname__}",
+                "parameters": dict(getattr(self.calc, "parameters", {}) or {}), "type_map": self.type_map}
 
     def compute(self, positions, cell, atype):
         from ase import Atoms

@@ -50,3 +50,10 @@ class Potential(ABC):
         -------
         dict with ``"energy"`` (0-d, eV), ``"forces"`` (n, 3, eV/Å), ``"virial"`` (3, 3, eV).
         """
+
+    def identity(self) -> dict:
+        """What makes this potential itself (JSON-serialisable); restart files store its hash.
+
+        Subclasses report their parameters, so a restart made with other parameters is refused.
+        """
+        return {"class": f"{type(self).__module__}.{type(self).__qualname__}"}

@@ -18,6 +18,9 @@ class CommitteePotential(Potential):
         self.rcut = max(m.rcut for m in members)
         self.type_map = members[0].type_map
 
+    def identity(self) -> dict:
+        return {"committee": [m.identity() for m in self.members]}
+
     def compute(self, positions, cell, atype, edges=None):
         results = [m.compute(positions, cell, atype, edges=edges) if edges is not None else
                    m.compute(positions, cell, atype) for m in self.members]

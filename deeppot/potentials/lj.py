@@ -35,6 +35,10 @@ class LennardJones(Potential):
                 if name in params:
                     table[i, j] = table[j, i] = float(params[name])
 
+    def identity(self) -> dict:
+        return {"class": "LennardJones", "epsilon_eV": self.eps.tolist(), "sigma_A": self.sig.tolist(),
+                "rcut_A": self.rcut, "shift": self.shift, "type_map": self.type_map}
+
     def pair_energy(self, r: torch.Tensor, eps: torch.Tensor, sig: torch.Tensor) -> torch.Tensor:
         def v(x):
             s6 = (sig / x) ** 6

@@ -58,7 +58,7 @@ def test_unknown_key_and_bad_structure_are_one_line_errors(argon_input, tmp_path
     assert run.returncode == 2 and "did you mean 'temperature_K'?" in run.stderr
     assert "Traceback" not in run.stderr
     run = md(argon_input(structure="missing.xyz"), cwd=tmp_path)
-    assert run.returncode == 2 and "missing.xyz: no such structure file" in run.stderr
+    assert run.returncode == 2 and "missing.xyz" in run.stderr and "no such" in run.stderr
 
 
 def test_atoms_too_close_stop_the_run_and_keep_last_good_frame(argon_input, tmp_path):
@@ -107,5 +107,5 @@ def test_deeppot_model_and_committee_drive_md(parity_dir, water_data, tmp_path):
     assert data.shape == (4, 10) and (data[:, 9] > 0).all()  # max_devi_f logged each line
     cfg["potential"] = {"type": "committee", "models": ["a.dp", "b.dp"], "max_devi_f_stop": 1e-6}
     (tmp_path / "c.json").write_text(json.dumps(cfg))
-    run = md("c.json", cwd=tmp_path)
+    run = md("c.json", "--force", cwd=tmp_path)  # into the same output_dir on purpose
     assert run.returncode == 2 and "model deviation" in run.stderr
