@@ -40,7 +40,9 @@ def _available_commands() -> list[tuple[str, str, str]]:
 def build_parser() -> argparse.ArgumentParser:
     from deeppot import __version__
 
-    parser = argparse.ArgumentParser(
+    from deeppot.cli.argtypes import OneLineParser
+
+    parser = OneLineParser(
         prog="deeppot", description="Deep Potential models: train, test, simulate, analyse."
     )
     parser.add_argument("--version", action="version", version=f"deeppot {__version__}")
@@ -55,13 +57,21 @@ def main(argv: list[str] | None = None) -> int:
     commands = {c[0]: c for c in _available_commands()}
     if not argv or argv[0] not in commands:
         parser = build_parser()
-        parser.parse_args(argv or ["--help"])  # prints help / error and exits
+        try:
+            parser.parse_args(argv or ["--help"])  # prints help / error and exits
+        except SystemExit as done:
+            return int(done.code or 0)
         return 2
     name, module_name, help_text = commands[argv[0]]
     module = importlib.import_module(f"deeppot.cli.{module_name}")
-    parser = argparse.ArgumentParser(prog=f"deeppot {name}", description=help_text)
+    from deeppot.cli.argtypes import OneLineParser
+
+    parser = OneLineParser(prog=f"deeppot {name}", description=help_text)
     module.add_arguments(parser)
-    args = parser.parse_args(argv[1:])
+    try:
+        args = parser.parse_args(argv[1:])
+    except SystemExit as done:  # --help, or a bad option already reported on one line
+        return int(done.code or 0)
     from deeppot.errors import DeeppotError
     from deeppot.interrupt import Interrupted
 

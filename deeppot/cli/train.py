@@ -21,7 +21,7 @@ def run(args) -> int:
 
     import torch
 
-    from deeppot.train.config import load_config, normalize
+    from deeppot.train.config import load_training_input
     from deeppot.train.trainer import Trainer
 
     logging.basicConfig(level=logging.INFO, format="deeppot %(levelname)s %(message)s")
@@ -31,15 +31,8 @@ def run(args) -> int:
         import torch.distributed as dist
 
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    cfg = normalize(load_config(args.input))
-    # paths in the input are relative to the input file, as in DeePMD-kit's examples
-    base = Path(args.input).resolve().parent
-    for key in ("training_data", "validation_data"):
-        section = cfg["training"][key]
-        if section:
-            systems = section["systems"]
-            systems = [systems] if isinstance(systems, str) else systems
-            section["systems"] = [str(base / s) if not Path(s).is_absolute() else s for s in systems]
+    # every check that needs no data runs here, before any work; data paths are relative to the input file
+    cfg = load_training_input(args.input)
     trainer = Trainer(cfg, Path.cwd(), restart=args.restart, init_model=args.init_model,
                       progress=not args.no_progress)
     trainer.run()

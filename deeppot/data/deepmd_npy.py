@@ -32,6 +32,8 @@ def _read_array(path: Path) -> np.ndarray:
         raise DataError(f"{path}: unreadable ({err})") from None
     if arr.size == 0:
         raise DataError(f"{path}: empty file")
+    if arr.dtype.kind not in "fiu":  # strings, booleans, complex, records: not a physical quantity
+        raise DataError(f"{path}: holds {arr.dtype} values; float32 or float64 numbers expected")
     return np.asarray(arr, dtype=np.float64)
 
 
@@ -65,15 +67,15 @@ def _frames(arr: np.ndarray, spec: tuple[int, bool], natoms: int, path: Path) ->
     return arr.reshape(-1, per_frame)
 
 
-def read_deepmd(path: Path) -> System:
+def read_deepmd(path: Path, set_prefix: str = "set") -> System:
     path = Path(path)
     atype, type_map = _read_type(path)
     natoms = len(atype)
     nopbc = (path / "nopbc").exists()
-    sets = sorted(p for p in path.glob("set.*") if p.is_dir())
+    sets = sorted(p for p in path.glob(f"{set_prefix}.*") if p.is_dir())
     sources = [(s, ".npy") for s in sets] or ([(path, ".raw")] if (path / "coord.raw").exists() else [])
     if not sources:
-        raise DataError(f"{path}: no set.* directories (and no coord.raw)")
+        raise DataError(f"{path}: no {set_prefix}.* directories (and no coord.raw)")
     data: dict[str, list[np.ndarray]] = {k: [] for k in FILES}
     for directory, ext in sources:
         coord_file = directory / f"coord{ext}"

@@ -110,15 +110,25 @@ def _is_deepmd_dir(path: Path) -> bool:
     return path.is_dir() and (path / "type.raw").exists()
 
 
-def load_system(path: str | Path, type_map: list[str] | None = None, fmt: str = "auto") -> System:
-    """Read one system: a DeePMD npy/raw directory, or any file ASE can read (extxyz, ...)."""
+def load_system(path: str | Path, type_map: list[str] | None = None, fmt: str = "auto",
+                set_prefix: str = "set") -> System:
+    """Read one system: a DeePMD npy/raw directory, or any file ASE can read (extxyz, ...).
+
+    A DeePMD directory without ``type_map.raw`` has type indices that are the indices of
+    ``type_map`` itself, as in DeePMD-kit; ``set_prefix`` names its set directories.
+    """
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or directory")
     if fmt in ("auto", "deepmd/npy", "deepmd/raw", "deepmd") and path.is_dir():
         from deeppot.data.deepmd_npy import read_deepmd
 
-        system = read_deepmd(path)
+        system = read_deepmd(path, set_prefix=set_prefix)
+        if type_map is not None and not (path / "type_map.raw").exists():
+            if system.atype.max() >= len(type_map):
+                raise DataError(f"{path / 'type.raw'}: type index {int(system.atype.max())} but type_map has "
+                                f"{len(type_map)} types {list(type_map)} (and there is no type_map.raw)")
+            system = replace(system, type_map=list(type_map))
     elif path.is_dir():
         raise DataError(f"{path}: a directory but not a DeePMD system (no type.raw)")
     else:
@@ -148,12 +158,12 @@ def expand_system_paths(paths) -> list[Path]:
     return found
 
 
-def load_systems(paths, type_map: list[str] | None = None) -> list[System]:
+def load_systems(paths, type_map: list[str] | None = None, set_prefix: str = "set") -> list[System]:
     """Load several systems and remap all of them onto one type map.
 
     Without ``type_map`` the union of the systems' type maps, in order of appearance, is used.
     """
-    systems = [load_system(p) for p in expand_system_paths(paths)]
+    systems = [load_system(p, type_map, set_prefix=set_prefix) for p in expand_system_paths(paths)]
     if type_map is None:
         type_map = []
         for s in systems:

@@ -1,58 +1,76 @@
-"""``deeppot md`` input: keys, defaults, and building the simulation from them."""
+"""``deeppot md`` input: validation, paths, documentation, and building the simulation from it.
+
+The keys are declared in :mod:`deeppot.schema.md` (ensemble options in
+:mod:`deeppot.md.ensembles`); ``deeppot md --keys`` prints them.
+"""
 
 from __future__ import annotations
 
-import difflib
+import os
 from pathlib import Path
 
 from deeppot.errors import ConfigError
+from deeppot.md.ensembles import OPTIONS
+from deeppot.schema.base import describe_rows, show, validate_section
 
-KEYS = {
-    "structure": (None, "ASE-readable file, or a DeePMD system directory (with 'frame')"),
-    "frame": (0, "frame of the structure file / system to start from"),
-    "potential": (None, "{type: deeppot, model} | {type: lj, epsilon_eV, sigma_A, rcut_A, pairs} | "
-                        "{type: ase, calculator, kwargs} | {type: committee, models}"),
-    "ensemble": ("nve", "nve | nvt-langevin | nvt-bussi | nvt-nhc | nvt-berendsen | npt-csr"),
-    "temperature_K": (None, "thermostat target (and initial velocities) in K"),
-    "initial_temperature_K": (None, "temperature of the initial Maxwell-Boltzmann velocities (default temperature_K)"),
-    "pressure_bar": (1.0, "barostat target in bar"),
-    "timestep_fs": (0.5, "time step in fs"),
-    "steps": (None, "number of steps"),
-    "seed": (0, "random seed (velocities, thermostat noise)"),
-    "thermo_every": (10, "steps between thermo.log lines"),
-    "traj_every": (100, "steps between trajectory frames (0: none)"),
-    "restart_every": (1000, "steps between restart files"),
-    "output_dir": ("md_out", "directory for thermo.log, traj.extxyz, restart.npz"),
-    "tau_t_fs": (100.0, "thermostat time constant, fs"),
-    "tau_p_fs": (1000.0, "barostat time constant, fs"),
-    "friction_per_fs": (0.01, "Langevin friction, 1/fs"),
-    "compressibility_per_bar": (4.5e-5, "isothermal compressibility for the barostat, 1/bar"),
-    "anisotropic": (False, "npt-csr: rescale the three axes independently"),
-    "chain_length": (3, "Nosé–Hoover chain length"),
-    "skin_A": (1.0, "neighbour-list skin, Å"),
-    "max_force_eV_A": (100.0, "stop when any force exceeds this"),
-    "min_distance_A": (0.5, "stop when two atoms come closer than this"),
-}
-ENSEMBLE_OPTIONS = ("tau_t_fs", "tau_p_fs", "friction_per_fs", "compressibility_per_bar", "anisotropic",
-                    "chain_length", "pressure_bar")
+#: ensemble options of the md input (None: the ensemble's default); each ensemble declares its own
+ENSEMBLE_OPTIONS = tuple(OPTIONS)
 
 
-def normalize(cfg: dict, where: str = "md input") -> dict:
-    out = {}
-    for key, value in cfg.items():
-        if key.startswith("_comment"):
-            continue
-        if key not in KEYS:
-            close = difflib.get_close_matches(key, list(KEYS), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"{where}: unknown key {key!r}{hint}")
-        out[key] = value
-    for key, (default, _) in KEYS.items():
-        out.setdefault(key, default)
-    for key in ("structure", "potential", "steps"):
-        if out[key] is None:
-            raise ConfigError(f"{where}: missing required key {key!r}")
+def normalize(cfg: dict, where: str = "md input", base: Path | None = None) -> dict:
+    """Checked md input with defaults filled (``deeppot.schema.md``); files checked relative to ``base``.
+
+    ``base`` defaults to the directory of ``where`` when that is the input file's path.
+    """
+    from deeppot.schema.md import MdInput
+
+    checked = validate_section(MdInput, cfg, where)
+    out = checked.model_dump()
+    out["potential"] = checked.potential.model_dump(exclude_unset=True)
+    if base is None and Path(where).is_file():
+        base = Path(where).resolve().parent
+    if base is not None:
+        check_paths(out, base, where)
     return out
+
+
+def check_paths(cfg: dict, base: Path, where: str) -> None:
+    """The structure and model files exist; the output directory is (or can be made) writable."""
+    def exists(key: str, name: str) -> None:
+        if not (base / name).exists():
+            raise ConfigError(f"{where}: {key}: {name}: no such file or directory")
+
+    exists("structure", cfg["structure"])
+    pot = cfg["potential"]
+    if pot["type"] == "deeppot":
+        exists("potential/model", pot["model"])
+    elif pot["type"] == "committee":
+        for k, model in enumerate(pot["models"]):
+            exists(f"potential/models[{k}]", model)
+    out = base / cfg["output_dir"]
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{where}: output_dir: {cfg['output_dir']}: exists and is not a directory")
+    parent = out
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"{where}: output_dir: {cfg['output_dir']}: {parent} is not writable")
+
+
+def describe() -> list[str]:
+    """Lines ``key  default  meaning [type]`` of the md input (``deeppot md --keys``)."""
+    from deeppot.schema import md as schema
+
+    lines = ["md input:"]
+    rows = [r for r in schema.MdInput.keys_doc() if r[0] != "potential"]
+    ensemble_default = {n: "1/tau_t_fs" if o.default is None else show(o.default) for n, o in OPTIONS.items()}
+    lines += describe_rows([(k, t, ensemble_default.get(k, d), m) for k, t, d, m in rows])
+    for cls in (schema.DeeppotPotential, schema.LJPotential, schema.AsePotential, schema.CommitteePotential):
+        kind = cls.model_fields["type"].annotation.__args__[0]
+        lines.append(f"potential (type {kind}): {cls.model_fields['type'].description}")
+        rows = [r for r in cls.keys_doc() if r[0] != "type"]
+        lines += describe_rows(rows) if rows else []
+    return lines
 
 
 def build_potential(spec: dict, base: Path, type_map_hint=None):

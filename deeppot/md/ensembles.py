@@ -22,14 +22,58 @@ Symbols ↔ code: p ``state.momenta``, m ``state.masses``, F ``state.forces``, d
 
 from __future__ import annotations
 
+import difflib
 import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from ase import units
 
+from deeppot.errors import ConfigError
 from deeppot.md.state import MDState
 from deeppot.units import BAR_EV_PER_A3, KB_EV_PER_K
+
+
+@dataclass(frozen=True)
+class Option:
+    """An ensemble option: type, default, range and meaning (the md input and ``md --keys`` use it)."""
+
+    kind: type
+    default: Any
+    doc: str
+    gt: float | None = None  # value must be > gt
+    ge: float | None = None  # value must be ≥ ge
+
+    def check(self, name: str, value: Any) -> Any:
+        numeric = self.kind in (int, float)
+        ok = isinstance(value, self.kind) and not (numeric and isinstance(value, bool))
+        if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
+            ok, value = True, float(value)
+        if not ok:
+            raise ConfigError(f"{name}: {value!r} is not {_KIND_TEXT[self.kind]}")
+        if numeric and not math.isfinite(value):
+            raise ConfigError(f"{name}: {value!r} is not a finite number")
+        if self.gt is not None and not value > self.gt:
+            raise ConfigError(f"{name}: {value!r} must be > {self.gt:g}")
+        if self.ge is not None and not value >= self.ge:
+            raise ConfigError(f"{name}: {value!r} must be ≥ {self.ge:g}")
+        return value
+
+
+_KIND_TEXT = {float: "a number", int: "an integer", bool: "true or false"}
+
+#: every ensemble option; each ensemble declares which of them it takes (``Ensemble.options``)
+OPTIONS: dict[str, Option] = {
+    "tau_t_fs": Option(float, 100.0, "thermostat time constant, fs (Langevin: friction = 1/tau_t_fs)", gt=0),
+    "friction_per_fs": Option(float, None, "Langevin friction, 1/fs (instead of tau_t_fs)", gt=0),
+    "chain_length": Option(int, 3, "Nosé–Hoover chain length", ge=1),
+    "pressure_bar": Option(float, 1.0, "barostat target, bar"),
+    "tau_p_fs": Option(float, 1000.0, "barostat time constant, fs", gt=0),
+    "compressibility_per_bar": Option(float, 4.5e-5, "isothermal compressibility for the barostat, 1/bar", gt=0),
+    "anisotropic": Option(bool, False, "rescale the three cell axes independently"),
+}
 
 
 def kick(state: MDState, dt: float) -> None:
@@ -43,17 +87,41 @@ def drift(state: MDState, dt: float) -> None:
 class Ensemble:
     name = "nve"
     fix_com = True
+    #: names of the :data:`OPTIONS` this ensemble takes; any other option is an error
+    options: ClassVar[tuple[str, ...]] = ()
+    needs_temperature: ClassVar[bool] = False
 
     def __init__(self, timestep_fs: float, temperature_K: float | None = None, seed: int = 0,
-                 fix_com: bool | None = None, **_):
+                 fix_com: bool | None = None, **options):
         """``fix_com``: whether total momentum is conserved (3N − 3 degrees of freedom); defaults to
         the ensemble's own property, but a potential that is not translation invariant (walls,
-        tethers) needs False."""
+        tethers) needs False. ``options``: the ensemble's declared options (``None`` = default)."""
         if fix_com is not None:
             self.fix_com = fix_com
+        Option(float, None, "", gt=0).check("timestep_fs", timestep_fs)
+        if temperature_K is not None:
+            Option(float, None, "", ge=0).check("temperature_K", temperature_K)
+        elif self.needs_temperature:
+            raise ConfigError(f"ensemble {self.name} needs temperature_K")
+        self.opts = self.resolve_options(options)
         self.dt = timestep_fs * units.fs
         self.kT = None if temperature_K is None else temperature_K * KB_EV_PER_K
         self.rng = np.random.default_rng(seed)
+
+    @classmethod
+    def resolve_options(cls, given: dict) -> dict:
+        """Declared options with defaults filled; an undeclared or invalid option is a ConfigError."""
+        out = {name: OPTIONS[name].default for name in cls.options}
+        for name, value in given.items():
+            if value is None:
+                continue
+            if name not in cls.options:
+                close = difflib.get_close_matches(name, list(cls.options), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                takes = ", ".join(cls.options) or "no options"
+                raise ConfigError(f"{name}: not an option of ensemble {cls.name}{hint} (it takes: {takes})")
+            out[name] = OPTIONS[name].check(name, value)
+        return out
 
     def init(self, state: MDState) -> None:
         state.extra.setdefault("heat", 0.0)
@@ -84,10 +152,15 @@ class Ensemble:
 class Langevin(Ensemble):
     name = "nvt-langevin"
     fix_com = False
+    options = ("tau_t_fs", "friction_per_fs")
+    needs_temperature = True
 
-    def __init__(self, timestep_fs, temperature_K, seed=0, friction_per_fs=0.01, **kw):
-        super().__init__(timestep_fs, temperature_K, seed, **kw)
-        self.gamma = friction_per_fs / units.fs
+    def __init__(self, timestep_fs, temperature_K=None, seed=0, fix_com=None, **options):
+        super().__init__(timestep_fs, temperature_K, seed, fix_com, **options)
+        if options.get("friction_per_fs") is not None and options.get("tau_t_fs") is not None:
+            raise ConfigError("friction_per_fs: give tau_t_fs or friction_per_fs for nvt-langevin, not both")
+        friction = self.opts["friction_per_fs"] or 1.0 / self.opts["tau_t_fs"]
+        self.gamma = friction / units.fs
 
     def step(self, state, compute):
         kick(state, 0.5 * self.dt)
@@ -117,10 +190,12 @@ def bussi_alpha(kinetic: float, target: float, dof: int, c: float, rng: np.rando
 
 class Bussi(Ensemble):
     name = "nvt-bussi"
+    options = ("tau_t_fs",)
+    needs_temperature = True
 
-    def __init__(self, timestep_fs, temperature_K, seed=0, tau_t_fs=100.0, **kw):
-        super().__init__(timestep_fs, temperature_K, seed, **kw)
-        self.c = math.exp(-timestep_fs / tau_t_fs)
+    def __init__(self, timestep_fs, temperature_K=None, seed=0, fix_com=None, **options):
+        super().__init__(timestep_fs, temperature_K, seed, fix_com, **options)
+        self.c = math.exp(-timestep_fs / self.opts["tau_t_fs"])
 
     def thermostat(self, state):
         target = 0.5 * state.dof * self.kT
@@ -133,10 +208,12 @@ class Bussi(Ensemble):
 
 class Berendsen(Ensemble):
     name = "nvt-berendsen"
+    options = ("tau_t_fs",)
+    needs_temperature = True
 
-    def __init__(self, timestep_fs, temperature_K, seed=0, tau_t_fs=100.0, **kw):
-        super().__init__(timestep_fs, temperature_K, seed, **kw)
-        self.ratio = timestep_fs / tau_t_fs
+    def __init__(self, timestep_fs, temperature_K=None, seed=0, fix_com=None, **options):
+        super().__init__(timestep_fs, temperature_K, seed, fix_com, **options)
+        self.ratio = timestep_fs / self.opts["tau_t_fs"]
         self.target_K = temperature_K
 
     def step(self, state, compute):
@@ -147,11 +224,13 @@ class Berendsen(Ensemble):
 
 class NoseHooverChain(Ensemble):
     name = "nvt-nhc"
+    options = ("tau_t_fs", "chain_length")
+    needs_temperature = True
 
-    def __init__(self, timestep_fs, temperature_K, seed=0, tau_t_fs=100.0, chain_length=3, **kw):
-        super().__init__(timestep_fs, temperature_K, seed, **kw)
-        self.tau = tau_t_fs * units.fs
-        self.m = chain_length
+    def __init__(self, timestep_fs, temperature_K=None, seed=0, fix_com=None, **options):
+        super().__init__(timestep_fs, temperature_K, seed, fix_com, **options)
+        self.tau = self.opts["tau_t_fs"] * units.fs
+        self.m = self.opts["chain_length"]
 
     def init(self, state):
         super().init(state)
@@ -200,14 +279,14 @@ class StochasticCellRescaling(Bussi):
     """NPT: Bussi thermostat + stochastic cell rescaling, isotropic or per axis."""
 
     name = "npt-csr"
+    options = ("tau_t_fs", "pressure_bar", "tau_p_fs", "compressibility_per_bar", "anisotropic")
 
-    def __init__(self, timestep_fs, temperature_K, seed=0, tau_t_fs=100.0, pressure_bar=1.0, tau_p_fs=1000.0,
-                 compressibility_per_bar=4.5e-5, anisotropic=False, **kw):
-        super().__init__(timestep_fs, temperature_K, seed, tau_t_fs, **kw)
-        self.p0 = pressure_bar * BAR_EV_PER_A3
-        self.beta = compressibility_per_bar / BAR_EV_PER_A3  # Å^3/eV
-        self.tau_p = tau_p_fs * units.fs
-        self.anisotropic = anisotropic
+    def __init__(self, timestep_fs, temperature_K=None, seed=0, fix_com=None, **options):
+        super().__init__(timestep_fs, temperature_K, seed, fix_com, **options)
+        self.p0 = self.opts["pressure_bar"] * BAR_EV_PER_A3
+        self.beta = self.opts["compressibility_per_bar"] / BAR_EV_PER_A3  # Å^3/eV
+        self.tau_p = self.opts["tau_p_fs"] * units.fs
+        self.anisotropic = self.opts["anisotropic"]
 
     def _barostat(self, state):
         vol = state.volume_A3

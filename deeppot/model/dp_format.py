@@ -27,6 +27,7 @@ from deeppot.core.network import MLP, Layer
 from deeppot.errors import ModelFileError
 from deeppot.fileio import atomic_path
 from deeppot.model.energy_model import EnergyModel
+from deeppot.model.shape_check import check_array_shapes
 
 PRECISIONS = {"float64": torch.float64, "float32": torch.float32, "default": torch.float64}
 
@@ -160,6 +161,7 @@ def load_model(path: str | Path) -> EnergyModel:
     """Load a ``.dp`` model file (DeePMD-kit's or deeppot's)."""
     data = read_dp(path)
     try:
+        check_array_shapes(data, str(path))
         return model_from_dict(data, where=str(path))
     except (KeyError, TypeError, ValueError, IndexError) as err:
         raise ModelFileError(f"{path}: malformed or unsupported model description ({err!r})") from None

@@ -29,18 +29,42 @@ def resolve_batch_size(spec, systems: list[System]) -> list[int]:
     raise ConfigError(f"batch_size {spec!r}: use an integer, a list, \"auto\" or \"auto:N\"")
 
 
+def block_probs(spec: str, nbatch: np.ndarray) -> np.ndarray:
+    """DeePMD-kit's ``prob_sys_size;start:end:weight;...``: systems [start, end) share ``weight``
+    (weights normalised over the blocks), in proportion to their number of batches within a block."""
+    probs = np.zeros(len(nbatch))
+    blocks = [b.split(":") for b in spec.split(";")[1:]]
+    total = sum(float(w) for _, _, w in blocks)
+    if total <= 0:
+        raise ConfigError(f"auto_prob {spec!r}: the block weights sum to 0")
+    for start, stop, weight in blocks:
+        start, stop = int(start), int(stop)
+        if stop > len(nbatch):
+            raise ConfigError(f"auto_prob {spec!r}: block {start}:{stop} beyond the {len(nbatch)} systems")
+        part = nbatch[start:stop]
+        probs[start:stop] = part / part.sum() * float(weight) / total
+    if not probs.sum() > 0:
+        raise ConfigError(f"auto_prob {spec!r}: every system has probability 0")
+    return probs
+
+
 class BatchSampler:
     def __init__(self, systems: list[System], batch_size, seed, auto_prob: str = "prob_sys_size",
                  sys_probs=None):
         self.systems = systems
         self.batch_size = resolve_batch_size(batch_size, systems)
         self.batch_size = [min(b, s.nframes) for b, s in zip(self.batch_size, systems)]
+        nbatch = np.array([max(1, s.nframes // b) for s, b in zip(systems, self.batch_size)], dtype=float)
         if sys_probs is not None:
+            if len(sys_probs) != len(systems):
+                raise ConfigError(f"sys_probs has {len(sys_probs)} entries for {len(systems)} systems")
             probs = np.asarray(sys_probs, dtype=float)
         elif auto_prob == "prob_uniform":
             probs = np.ones(len(systems))
-        elif auto_prob.startswith("prob_sys_size"):
-            probs = np.array([max(1, s.nframes // b) for s, b in zip(systems, self.batch_size)], dtype=float)
+        elif auto_prob == "prob_sys_size":
+            probs = nbatch
+        elif auto_prob.startswith("prob_sys_size;"):
+            probs = block_probs(auto_prob, nbatch)
         else:
             raise ConfigError(f"auto_prob {auto_prob!r} is not supported (prob_sys_size, prob_uniform)")
         self.probs = probs / probs.sum()

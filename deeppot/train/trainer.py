@@ -76,9 +76,9 @@ class Trainer:
         self.world = self.dist.get_world_size() if self.dist else 1
         tr = cfg["training"]
         type_map = cfg["model"]["type_map"]
-        self.train_systems = load_systems(tr["training_data"]["systems"], type_map=type_map)
-        vd = tr["validation_data"]
-        self.valid_systems = load_systems(vd["systems"], type_map=type_map) if vd else []
+        td, vd = tr["training_data"], tr["validation_data"]
+        self.train_systems = load_systems(td["systems"], type_map, td.get("set_prefix", "set"))
+        self.valid_systems = load_systems(vd["systems"], type_map, vd.get("set_prefix", "set")) if vd else []
         seed = tr["seed"]
         self.sampler = BatchSampler(self.train_systems, tr["training_data"]["batch_size"], seed,
                                     tr["training_data"]["auto_prob"], tr["training_data"]["sys_probs"])

@@ -15,7 +15,7 @@ from deeppot.train.schedule import ExpDecayLR
 def test_unknown_key_suggests_the_right_one():
     cfg = tiny_config()
     cfg["training"]["numb_step"] = cfg["training"].pop("numb_steps")
-    with pytest.raises(ConfigError, match=r"unknown key training.numb_step; did you mean 'numb_steps'\?"):
+    with pytest.raises(ConfigError, match=r"training/numb_step: unknown key; did you mean 'numb_steps'\?"):
         normalize(cfg)
     cfg = tiny_config()
     cfg["model"]["descriptor"]["rcut_smooth"] = 0.5
@@ -28,7 +28,7 @@ def test_comments_ignored_defaults_filled_and_required_keys():
     assert cfg["loss"]["start_pref_v"] == 0.0 and cfg["training"]["disp_file"] == "lcurve.out"
     bad = tiny_config()
     del bad["training"]["training_data"]["systems"]
-    with pytest.raises(ConfigError, match="missing required key training.training_data.systems"):
+    with pytest.raises(ConfigError, match="training/training_data/systems: missing required key"):
         normalize(bad)
 
 
@@ -44,8 +44,63 @@ def test_yaml_input_and_parse_errors(tmp_path):
 
 def test_schema_doc_lists_every_section():
     text = "\n".join(describe())
-    for key in ("model.descriptor.rcut_smth", "learning_rate.stop_lr", "loss.limit_pref_f", "training.max_ckpt_keep"):
-        assert key in text
+    for section in ("model/descriptor (type se_e2_r):", "learning_rate:", "loss:", "training/validation_data:"):
+        assert section in text
+    for key in ("rcut_smth", "stop_lr", "limit_pref_f", "max_ckpt_keep", "set_prefix", "precision"):
+        assert f"  {key} " in text
+
+
+def test_descriptor_sections_are_per_type():
+    """se_e2_r / se_e3 get no se_e2_a keys (axis_neuron broke their training); loc_frame has its own keys."""
+    for kind in ("se_e2_r", "se_e3"):
+        cfg = tiny_config()
+        cfg["model"]["descriptor"].pop("axis_neuron")
+        cfg["model"]["descriptor"].pop("type_one_side")
+        cfg["model"]["descriptor"]["type"] = kind
+        desc = normalize(cfg)["model"]["descriptor"]
+        assert "axis_neuron" not in desc and desc["rcut_smth"] == 0.5
+    cfg = tiny_config()
+    cfg["model"]["descriptor"]["type"] = "se_e2_r"
+    with pytest.raises(ConfigError, match="model/descriptor/axis_neuron: unknown key"):
+        normalize(cfg)
+
+
+@pytest.mark.parametrize("mutate,expected", [
+    (lambda c: c["model"]["descriptor"].update(rcut_smth=7.0, rcut=6.0),
+     "in.json: model/descriptor/rcut_smth: 7.0 must be < rcut 6.0"),
+    (lambda c: c["model"].update(type_map="OH"), 'model/type_map: "OH" is not a list of strings'),
+    (lambda c: c["training"].update(disp_freq=0), "training/disp_freq: 0 must be ≥ 1"),
+    (lambda c: c["training"].update(numb_steps=2e1), "training/numb_steps: 20.0 is not an integer"),
+    (lambda c: c["training"].update(numb_steps=-5), "training/numb_steps: -5 must be ≥ 1"),
+    (lambda c: c["model"]["descriptor"].update(type="se_atten"), "not supported by deeppot yet"),
+    (lambda c: c["model"].update(type_embedding={"neuron": [8]}), "model/type_embedding: .* not supported by deeppot"),
+    (lambda c: c["model"]["descriptor"].update(sel=[40]), "model/descriptor/sel: .* 1 entries but type_map has 2"),
+    (lambda c: c["model"]["descriptor"].update(precision="float16"), "precision: .* not supported by deeppot yet"),
+])
+def test_bad_values_are_one_line_with_file_and_key(mutate, expected):
+    cfg = tiny_config()
+    mutate(cfg)
+    with pytest.raises(ConfigError, match=expected):
+        normalize(cfg, where="in.json")
+
+
+def test_deepmd_kit_keys_with_a_meaning_are_accepted():
+    cfg = tiny_config()
+    cfg["training"]["training_data"].update(set_prefix="set", auto_prob="prob_sys_size;0:1:0.25;1:2:0.75")
+    cfg["model"]["fitting_net"].update(numb_fparam=0, precision="float32")
+    cfg["model"]["descriptor"].update(precision="float64", exclude_types=[])
+    out = normalize(cfg)
+    assert out["training"]["training_data"]["auto_prob"].startswith("prob_sys_size;")
+    assert out["model"]["fitting_net"]["precision"] == "float32"
+
+
+def test_auto_prob_blocks_as_deepmd_kit():
+    import numpy as np
+
+    from deeppot.train.sampler import block_probs
+
+    probs = block_probs("prob_sys_size;0:2:0.2;2:3:0.8", np.array([1.0, 3.0, 5.0]))
+    assert np.allclose(probs, [0.05, 0.15, 0.8])
 
 
 def test_learning_rate_is_stepped_exponential_to_stop_lr():

@@ -1,0 +1,48 @@
+"""argparse ``type=`` functions and a parser whose errors are one line (``deeppot: error: ...``, exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser that reports a bad option as one line, not usage plus message."""
+
+    def error(self, message: str):
+        self.exit(2, f"deeppot: error: {self.prog.removeprefix('deeppot').strip() or 'deeppot'}: {message}\n")
+
+
+def _number(kind, text: str, low: float, strict: bool, what: str):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    if value < low or (strict and value == low):
+        raise argparse.ArgumentTypeError(f"{text} must be {what}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return _number(int, text, 0, True, "> 0")
+
+
+def nonnegative_int(text: str) -> int:
+    return _number(int, text, 0, False, "≥ 0")
+
+
+def positive_float(text: str) -> float:
+    return _number(float, text, 0.0, True, "> 0")
+
+
+def nonnegative_float(text: str) -> float:
+    return _number(float, text, 0.0, False, "≥ 0")
+
+
+def port(text: str) -> int:
+    value = _number(int, text, 1, False, "a port number 1..65535")
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{text} must be a port number 1..65535")
+    return value

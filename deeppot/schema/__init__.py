@@ -1,0 +1,1 @@
+"""Input declarations (pydantic v2): training input, MD input; one-line errors, generated key docs."""
