@@ -34,6 +34,29 @@ def read_frames(path: str | Path, skip: int = 0, every: int = 1) -> list:
     return frames
 
 
+def check_same_atoms(frames: list, where: str = "", skip: int = 0, every: int = 1) -> None:
+    """Raise DataError naming the first frame whose atoms (count or species order) differ from the first.
+
+    Per-atom time series (MSD) pair atom i of one frame with atom i of the next; frames of another
+    system would silently give nonsense. ``skip``/``every`` turn list positions into frame numbers.
+    """
+    if not frames:
+        return
+    first = frames[0].get_chemical_symbols()
+    prefix = f"{where}: " if where else ""
+    for k, atoms in enumerate(frames[1:], start=1):
+        symbols = atoms.get_chemical_symbols()
+        if symbols == first:
+            continue
+        number, ref = skip + k * every, skip
+        if len(symbols) != len(first):
+            raise DataError(f"{prefix}frame {number} has {len(symbols)} atoms but frame {ref} has {len(first)}; "
+                            "MSD needs the same atoms in every frame")
+        i = next(i for i, (a, b) in enumerate(zip(symbols, first)) if a != b)
+        raise DataError(f"{prefix}frame {number}: atom {i} is {symbols[i]} but {first[i]} in frame {ref} "
+                        "(different species or order); MSD needs the same atoms in every frame")
+
+
 def species_indices(atoms, species: str | None, where: str = "") -> np.ndarray:
     symbols = np.array(atoms.get_chemical_symbols())
     if species is None:

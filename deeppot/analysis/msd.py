@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deeppot.analysis.frames import species_indices
+from deeppot.analysis.frames import check_same_atoms, species_indices
 
 
 def unwrap(frames: list, sel: np.ndarray) -> np.ndarray:
@@ -29,7 +29,11 @@ def unwrap(frames: list, sel: np.ndarray) -> np.ndarray:
 
 
 def msd(frames: list, timestep_ps: float, species: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Lag times (ps) and MSD (Å²), averaged over atoms and time origins (FFT-free, O(T²) in lags)."""
+    """Lag times (ps) and MSD (Å²), averaged over atoms and time origins (FFT-free, O(T²) in lags).
+
+    Every frame must hold the same atoms in the same order (else :class:`~deeppot.errors.DataError`).
+    """
+    check_same_atoms(frames)
     sel = species_indices(frames[0], species)
     pos = unwrap(frames, sel)
     nt = len(frames)

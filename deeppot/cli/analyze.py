@@ -30,6 +30,7 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from deeppot import analysis
+    from deeppot.analysis.frames import check_same_atoms
     from deeppot.analysis.plot import plot, write_curves
     from deeppot.errors import DeeppotError
     from deeppot.fileio import atomic_write
@@ -72,10 +73,13 @@ def run(args) -> int:
     else:
         curves = []
         for label, frames in data:
-            dt_fs = args.timestep_fs or _frame_interval_fs(frames)
+            check_same_atoms(frames, label, args.skip, args.every)
+            # --timestep-fs is per stored frame; time_fs in the frames already spans --every
+            dt_fs = (args.timestep_fs * args.every if args.timestep_fs
+                     else _frame_interval_fs(frames, label, args.skip, args.every))
             if dt_fs is None:
                 raise DeeppotError(f"{label}: frames carry no time; pass --timestep-fs")
-            t, values = analysis.msd(frames, dt_fs * args.every / 1000.0, args.species)
+            t, values = analysis.msd(frames, dt_fs / 1000.0, args.species)
             d = analysis.diffusion_coefficient(t, values)
             print(f"msd {label}: D = {d:.4g} Å^2/ps = {d * 1e-4:.4g} cm^2/s")
             curves.append((label, t, values))
@@ -84,6 +88,19 @@ def run(args) -> int:
     return 0
 
 
-def _frame_interval_fs(frames):
-    times = [a.info.get("time_fs") for a in frames[:2]]
-    return None if None in times else times[1] - times[0]
+def _frame_interval_fs(frames, label: str, skip: int, every: int):
+    """Time between frames from their ``time_fs`` (deeppot md writes it); None if they carry none."""
+    import numpy as np
+
+    from deeppot.errors import DataError
+
+    times = [a.info.get("time_fs") for a in frames]
+    if len(frames) < 2 or any(t is None for t in times):
+        return None
+    steps = np.diff(np.asarray(times, dtype=float))
+    uneven = np.nonzero(np.abs(steps - steps[0]) > 1e-6 * max(abs(steps[0]), 1e-12))[0]
+    if steps[0] <= 0 or len(uneven):
+        k = int(uneven[0]) + 1 if len(uneven) else 1
+        raise DataError(f"{label}: frame {skip + k * every} has time_fs {times[k]:g} after {times[k - 1]:g}: "
+                        "frames are not evenly spaced in time (pass --timestep-fs to override)")
+    return float(steps[0])

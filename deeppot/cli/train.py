@@ -34,6 +34,6 @@ def run(args) -> int:
     # every check that needs no data runs here, before any work; data paths are relative to the input file
     cfg = load_training_input(args.input)
     trainer = Trainer(cfg, Path.cwd(), restart=args.restart, init_model=args.init_model,
-                      progress=not args.no_progress)
+                      progress=not args.no_progress, input_name=args.input)
     trainer.run()
     return 0

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,41 +30,114 @@ from deeppot.errors import ModelFileError
 from deeppot.fileio import atomic_path
 from deeppot.model.energy_model import EnergyModel
 from deeppot.model.shape_check import check_array_shapes
+from deeppot.model.limits import check_dp_json
 
 PRECISIONS = {"float64": torch.float64, "float32": torch.float32, "default": torch.float64}
 
 
 # ----------------------------------------------------------------------------------------
 # reading
-def _resolve(node: Any, h5: h5py.File) -> Any:
+#: the JSON attribute is at most this long (DeePMD-kit's own models: tens of kB)
+MAX_JSON_BYTES = 64 << 20
+#: HDF5 filters that only decode data (deflate, shuffle, fletcher32, szip, nbit, scaleoffset);
+#: anything else would make HDF5 look for a plugin library to load
+SAFE_FILTERS = {1, 2, 3, 4, 5, 6}
+_REF = re.compile(r"/[A-Za-z0-9_.-]{1,64}")
+
+
+def _dataset(h5: h5py.File, ref: str, expected: tuple[int, ...] | int, path: Path) -> np.ndarray:
+    """Read one referenced dataset after checking, from its header only, that it is safe and sized as declared.
+
+    Only a hard link directly under the root is followed: soft and external links, virtual
+    datasets and external raw storage could read other files or block on a FIFO.
+    """
+    where = f"{path}: dataset {ref}"
+    if not _REF.fullmatch(ref):
+        raise ModelFileError(f"{where}: not a plain dataset name")
+    link = h5.get(ref, getlink=True)
+    if link is None:
+        raise ModelFileError(f"{where}: missing")
+    if not isinstance(link, h5py.HardLink):
+        raise ModelFileError(f"{where}: is a {type(link).__name__}, only plain datasets are read")
+    ds = h5[ref]
+    if not isinstance(ds, h5py.Dataset):
+        raise ModelFileError(f"{where}: not a dataset")
+    if ds.is_virtual or ds.external:
+        raise ModelFileError(f"{where}: stored outside the file (virtual or external), refused")
+    if ds.dtype.kind not in "fiub" or ds.dtype.names or ds.dtype.subdtype is not None:
+        raise ModelFileError(f"{where}: has type {ds.dtype}, not numeric")
+    plist = ds.id.get_create_plist()
+    for k in range(plist.get_nfilters()):
+        code = plist.get_filter(k)[0]
+        if code not in SAFE_FILTERS:
+            raise ModelFileError(f"{where}: uses HDF5 filter {code}, refused (only built-in filters)")
+    shape = tuple(int(n) for n in ds.shape)
+    size = math.prod(shape)
+    if isinstance(expected, tuple):
+        if math.prod(expected) != size or len(shape) > 3:
+            raise ModelFileError(f"{where}: has shape {shape}, the model description declares {expected}")
+    elif size > expected:
+        raise ModelFileError(f"{where}: has {size} values, more than the {expected} the model description allows")
+    if ds.chunks and math.prod(ds.chunks) > max(size, 1 << 16):
+        raise ModelFileError(f"{where}: chunks of {ds.chunks} are larger than the data")
+    return np.asarray(ds[()])
+
+
+def _resolve(node: Any, h5: h5py.File, expected: dict, path: Path) -> Any:
     """Replace "/variable_NNNN" references under '@variables' keys by numpy arrays."""
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
             if key == "@variables" and isinstance(value, dict):
-                out[key] = {k: (np.asarray(h5[v]) if isinstance(v, str) and v in h5 else v)
+                out[key] = {k: (_dataset(h5, v, expected.get(v, 1), path) if isinstance(v, str) else v)
                             for k, v in value.items()}
             else:
-                out[key] = _resolve(value, h5)
+                out[key] = _resolve(value, h5, expected, path)
         return out
     if isinstance(node, list):
-        return [_resolve(v, h5) for v in node]
+        return [_resolve(v, h5, expected, path) for v in node]
     return node
 
 
+def _read_json(h5: h5py.File, path: Path) -> Any:
+    if "json" not in h5.attrs:
+        raise ModelFileError(f"{path}: not a DeePMD-kit .dp model (no 'json' attribute)")
+    attr = h5.attrs.get_id("json")
+    if attr.get_storage_size() > MAX_JSON_BYTES:
+        raise ModelFileError(f"{path}: model description of {attr.get_storage_size()} bytes, refused")
+    if attr.dtype.kind not in "SUO" or attr.shape not in ((), None):
+        raise ModelFileError(f"{path}: 'json' attribute is not a string")
+    text = h5.attrs["json"]
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    if not isinstance(text, str):
+        raise ModelFileError(f"{path}: 'json' attribute is not a string")
+
+    def no_constant(name):
+        raise ValueError(f"non-finite number {name} in the model description")
+
+    return json.loads(text, parse_constant=no_constant)
+
+
 def read_dp(path: str | Path) -> dict:
-    """The full serialised dict of a ``.dp`` file, arrays included."""
+    """The full serialised dict of a ``.dp`` file, arrays included.
+
+    The JSON is type- and range-checked (:func:`deeppot.model.limits.check_dp_json`) and each
+    dataset's header compared with the shape the JSON implies before any array is read.
+    """
     path = Path(path)
     if not path.exists():
         raise ModelFileError(f"{path}: no such model file")
+    if not path.is_file():
+        raise ModelFileError(f"{path}: not a regular file")
     try:
         with h5py.File(path, "r") as h5:
-            if "json" not in h5.attrs:
-                raise ModelFileError(f"{path}: not a DeePMD-kit .dp model (no 'json' attribute)")
-            return _resolve(json.loads(h5.attrs["json"]), h5)
+            data = _read_json(h5, path)
+            expected = check_dp_json(data, str(path))
+            return _resolve(data, h5, expected, path)
     except OSError as err:
         raise ModelFileError(f"{path}: not a readable HDF5 .dp model file ({err})") from None
-    except json.JSONDecodeError as err:
+    except (ValueError, RecursionError) as err:
         raise ModelFileError(f"{path}: malformed model description ({err})") from None
 
 
@@ -128,6 +203,9 @@ def model_from_dict(data: dict, where: str = "") -> EnergyModel:
     ntypes = len(type_map)
     desc = descriptor_from_dict(m["descriptor"], ntypes, where)
     fd = m["fitting"]
+    if fd["dim_descrpt"] != desc.dim_out:
+        raise ModelFileError(f"{where}: fitting.dim_descrpt {fd['dim_descrpt']} does not match the "
+                             f"descriptor's {desc.dim_out} outputs")
     if fd.get("numb_fparam", 0) or fd.get("numb_aparam", 0) or fd.get("mixed_types", False):
         raise ModelFileError(f"{where}: fparam/aparam/mixed-type fittings are not supported")
     fitting = EnergyFitting(ntypes, fd["dim_descrpt"], fd["neuron"], fd.get("resnet_dt", True),

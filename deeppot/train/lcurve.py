@@ -23,13 +23,49 @@ def line(step: int, keys: list[str], train: dict, valid: dict | None, lr: float)
     return f"{step:7d}" + "".join(f"{v:13.2e}" for v in values) + f"{lr:11.1e}\n"
 
 
+def append(path: Path, text: str) -> None:
+    """Append complete lines (one ``write``; a full disk is one line, not a traceback)."""
+    from deeppot.fileio import _write_error
+
+    try:
+        with open(path, "a") as handle:
+            handle.write(text)
+    except OSError as err:
+        raise _write_error(path, err) from None
+
+
 def truncate_after(path: Path, step: int) -> None:
-    """Drop lines written after ``step`` (a restart resumes from the checkpoint's step)."""
+    """Keep the header and the complete lines of steps <= ``step`` (a restart resumes there).
+
+    A line cut short by a kill (no newline) is dropped too, so the resumed run's lines follow
+    the kept ones exactly as in an uninterrupted run. The file is replaced atomically.
+    """
+    from deeppot.fileio import atomic_write
+
     if not path.exists():
         return
-    kept = [ln for ln in path.read_text().splitlines(keepends=True)
-            if ln.startswith("#") or not ln.strip() or int(ln.split()[0]) <= step]
-    path.write_text("".join(kept))
+    kept = []
+    for ln in path.read_text(errors="replace").splitlines(keepends=True):
+        if not ln.endswith("\n"):
+            continue
+        if ln.startswith("#"):
+            kept.append(ln)
+            continue
+        fields = ln.split()
+        if fields and fields[0].isdigit() and int(fields[0]) <= step:
+            kept.append(ln)
+    with atomic_write(path, "w") as handle:
+        handle.write("".join(kept))
+
+
+def set_aside(path: Path) -> Path:
+    """Rename the learning curve of an earlier run to ``<name>.<N>`` (first free N); return the new name."""
+    n = 1
+    while path.with_name(f"{path.name}.{n}").exists():
+        n += 1
+    target = path.with_name(f"{path.name}.{n}")
+    path.rename(target)
+    return target
 
 
 def plot(path: Path, png: Path) -> None:

@@ -17,11 +17,12 @@ import torch
 
 from deeppot.data import load_systems
 from deeppot.data.system import System
-from deeppot.errors import ConfigError
+from deeppot.errors import ConfigError, ModelFileError
 from deeppot.model.build import build_model
 from deeppot.model.stats import StatFrames, compute_input_stats
 from deeppot.train import checkpoint as ckpt
 from deeppot.train import lcurve
+from deeppot.train import stat_file as stat_cache
 from deeppot.train.loss import EnergyLoss
 from deeppot.train.sampler import BatchSampler
 from deeppot.train.schedule import ExpDecayLR
@@ -67,8 +68,9 @@ def model_section(cfg: dict) -> dict:
 
 class Trainer:
     def __init__(self, cfg: dict, workdir: Path = Path("."), restart: str | None = None,
-                 init_model: str | None = None, progress: bool = True):
+                 init_model: str | None = None, progress: bool = True, input_name: str = "INPUT"):
         self.cfg = cfg
+        self.input_name = input_name
         self.workdir = Path(workdir)
         self.progress = progress
         self.dist = _dist()
@@ -91,14 +93,20 @@ class Trainer:
                                    lr["decay_rate"], tr["warmup_steps"])
         self.loss = EnergyLoss(cfg["loss"], lr["start_lr"])
         self.start_step = 0
+        self.run_id = ckpt.new_run_id()
         self._build(restart, init_model)
 
     # ----- setup ------------------------------------------------------------------------
     def _build(self, restart, init_model) -> None:
         cfg = self.cfg
         if restart:
+            from deeppot.train.restart import check_restart
+
             meta, arrays, optim = ckpt.load_checkpoint(restart)
+            if "config" in meta:
+                check_restart(meta["config"], cfg, meta.get("data"), self.data_signature(), str(restart))
             self.model_cfg, min_dist = meta["model"], meta.get("min_nbor_dist")
+            self.run_id = meta.get("run_id", self.run_id)
         else:
             self.model_cfg, min_dist = resolve_sel(model_section(cfg), self.train_systems)
         if cfg["model"]["descriptor"].get("seed") is None and cfg["training"]["seed"] is not None:
@@ -107,7 +115,7 @@ class Trainer:
         self.model.min_nbor_dist = min_dist
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg["learning_rate"]["start_lr"])
         if restart:
-            self.model.load_state_dict({k: torch.as_tensor(v) for k, v in arrays.items()})
+            self._load_weights(arrays, restart)
             ckpt.restore_optimizer(self.optimizer, meta, optim)
             self.sampler.load_state(meta["sampler"])
             if self.valid_sampler and meta.get("valid_sampler"):
@@ -116,16 +124,34 @@ class Trainer:
             log.info("restart from %s at step %d", ckpt.resolve(restart), self.start_step)
         elif init_model:
             _, arrays, _ = ckpt.load_checkpoint(init_model)
-            self.model.load_state_dict({k: torch.as_tensor(v) for k, v in arrays.items()})
+            self._load_weights(arrays, init_model)
             log.info("initialised weights from %s", ckpt.resolve(init_model))
         else:
             self._statistics()
 
+    def _load_weights(self, arrays: dict, source) -> None:
+        state = self.model.state_dict()
+        for name, value in state.items():
+            if name not in arrays or tuple(arrays[name].shape) != tuple(value.shape):
+                got = "missing" if name not in arrays else f"shape {tuple(arrays[name].shape)}"
+                raise ModelFileError(f"{ckpt.resolve(source)}: {name} is {got}, the model in the input needs "
+                                     f"{tuple(value.shape)} (model sections differ)")
+        self.model.load_state_dict({k: torch.as_tensor(v) for k, v in arrays.items()})
+
+    def data_signature(self) -> list[list[int]]:
+        """[natoms, nframes] of every training then validation system (what sampler states index)."""
+        return [[s.natoms, s.nframes] for s in (*self.train_systems, *self.valid_systems)]
+
     def _statistics(self) -> None:
         cfg = self.cfg
         stat_file = cfg["training"]["stat_file"]
-        if stat_file and self._load_stat_file(Path(stat_file)):
-            return
+        key = depends = None
+        if stat_file:
+            path = stat_cache.choose_path(self.workdir / stat_file)
+            key, depends = stat_cache.stat_key(self.model_cfg, cfg, [s.path for s in self.train_systems],
+                                               self.sampler.batch_size)
+            if stat_cache.load(path, key, self.model):
+                return
         nbatch = cfg["model"]["data_stat_nbatch"]
         rng = np.random.default_rng(cfg["training"]["seed"])
         frames = []
@@ -136,33 +162,7 @@ class Trainer:
                                      None if system.energy is None else system.energy[pick]))
         compute_input_stats(self.model, frames, rcond=cfg["model"]["fitting_net"]["rcond"])
         if stat_file and self.rank == 0:
-            self._save_stat_file(Path(stat_file))
-
-    def _save_stat_file(self, path: Path) -> None:
-        import h5py
-
-        from deeppot.fileio import atomic_path
-
-        with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
-            for name in ("davg", "dstd"):
-                h5[f"deeppot/{name}"] = getattr(self.model.descriptor, name).numpy()
-            h5["deeppot/out_bias"] = self.model.out_bias.numpy()
-
-    def _load_stat_file(self, path: Path) -> bool:
-        import h5py
-
-        if not path.exists():
-            return False
-        with h5py.File(path, "r") as h5:
-            if "deeppot" not in h5 or h5["deeppot/davg"].shape != tuple(self.model.descriptor.davg.shape):
-                log.info("%s: no matching deeppot statistics; recomputing", path)
-                return False
-            with torch.no_grad():
-                for name in ("davg", "dstd"):
-                    getattr(self.model.descriptor, name).copy_(torch.as_tensor(h5[f"deeppot/{name}"][()]))
-                self.model.out_bias.copy_(torch.as_tensor(h5["deeppot/out_bias"][()]))
-        log.info("statistics read from %s", path)
-        return True
+            stat_cache.save(path, key, depends, self.model)
 
     # ----- steps -------------------------------------------------------------------------
     def _labels(self, system: System, frames: np.ndarray) -> dict:
@@ -235,45 +235,82 @@ class Trainer:
         return {k: (v / n) ** 0.5 for k, v in sums.items()}
 
     # ----- loop ---------------------------------------------------------------------------
-    def run(self) -> None:
+    def _prepare_outputs(self, lc_path: Path) -> None:
+        """Truncate the learning curve to the restart step (or set an older run's aside); note other runs."""
         tr = self.cfg["training"]
-        total = tr["numb_steps"]
-        lc_path = self.workdir / tr["disp_file"]
-        keys = None
-        if self.rank == 0:
-            if self.start_step:
-                lcurve.truncate_after(lc_path, self.start_step)
-            elif lc_path.exists():
-                lc_path.unlink()
-        t0 = time.perf_counter()
+        directory = self.workdir / Path(tr["save_ckpt"]).parent
+        prefix = Path(tr["save_ckpt"]).name
+        if self.start_step:
+            lcurve.truncate_after(lc_path, self.start_step)
+            ckpt.remove_stale_temporaries(directory, prefix, self.run_id)
+        elif lc_path.exists():
+            moved = lcurve.set_aside(lc_path)
+            log.info("%s of an earlier run moved to %s", lc_path, moved)
+        others = ckpt.other_checkpoints(directory, prefix, self.run_id)
+        if others:
+            log.info("%d checkpoint(s) of other runs in %s are left alone (e.g. %s); this run is %s",
+                     len(others), directory, others[-1].name, self.run_id)
+
+    def _stop_requested(self, stop) -> bool:
+        """Every rank stops at the same step (a signal may reach the processes at different steps)."""
+        if not self.dist:
+            return stop.requested
+        flag = torch.tensor([1.0 if stop.requested else 0.0], dtype=torch.float64)
+        self.dist.all_reduce(flag, op=self.dist.ReduceOp.MAX)
+        return bool(flag.item())
+
+    def _report(self, step: int, done: int, metrics: dict, lc_path: Path, bar, t0: float) -> None:
+        tr = self.cfg["training"]
+        valid = self.validate(self.schedule(step))
+        if self.rank != 0:
+            return
+        self._keys = self._keys or [k for k in ("rmse", "rmse_e", "rmse_f", "rmse_v") if k in metrics]
+        new = not lc_path.exists() or lc_path.stat().st_size == 0
+        text = lcurve.line(done, self._keys, metrics, valid, self.schedule(step))
+        lcurve.append(lc_path, (lcurve.header(self._keys, valid is not None) if new else "") + text)
+        bar.set_postfix(rmse_e=f"{metrics.get('rmse_e', 0):.2e}", rmse_f=f"{metrics.get('rmse_f', 0):.2e}")
+        if bar.disable:  # no terminal: a log line with the ETA instead of the bar
+            rate = (time.perf_counter() - t0) / (done - self.start_step)
+            log.info("step %d/%d  rmse_e %.2e  rmse_f %.2e  lr %.1e  ETA %.0f s", done, tr["numb_steps"],
+                     metrics.get("rmse_e", 0), metrics.get("rmse_f", 0), self.schedule(step),
+                     rate * (tr["numb_steps"] - done))
+
+    def run(self) -> None:
+        """Train to ``numb_steps``; on SIGTERM/SIGINT finish the step, save, raise :class:`Interrupted`."""
         import sys
 
         from tqdm import tqdm
 
+        from deeppot.interrupt import Interrupted, graceful_stop
+
+        tr = self.cfg["training"]
+        total = tr["numb_steps"]
+        lc_path = self.workdir / tr["disp_file"]
+        self._keys = None
+        if self.rank == 0:
+            self._prepare_outputs(lc_path)
+        t0 = time.perf_counter()
         bar = tqdm(total=total, initial=self.start_step,
                    disable=not (self.progress and self.rank == 0 and sys.stderr.isatty()),
                    desc="train", unit="step", dynamic_ncols=True)
-        for step in range(self.start_step, total):
-            metrics = self.train_step(step)
-            done = step + 1
-            bar.update(1)
-            if done % tr["disp_freq"] == 0 or done == 1 or done == total:
-                valid = self.validate(self.schedule(step))
-                if self.rank == 0:
-                    keys = keys or [k for k in ("rmse", "rmse_e", "rmse_f", "rmse_v") if k in metrics]
-                    new = not lc_path.exists() or lc_path.stat().st_size == 0
-                    with open(lc_path, "a") as handle:
-                        if new:
-                            handle.write(lcurve.header(keys, valid is not None))
-                        handle.write(lcurve.line(done, keys, metrics, valid, self.schedule(step)))
-                    bar.set_postfix(rmse_e=f"{metrics.get('rmse_e', 0):.2e}", rmse_f=f"{metrics.get('rmse_f', 0):.2e}")
-                    if bar.disable:  # no terminal: a log line with the ETA instead of the bar
-                        rate = (time.perf_counter() - t0) / (done - self.start_step)
-                        log.info("step %d/%d  rmse_e %.2e  rmse_f %.2e  lr %.1e  ETA %.0f s", done, total,
-                                 metrics.get("rmse_e", 0), metrics.get("rmse_f", 0), self.schedule(step),
-                                 rate * (total - done))
-            if self.rank == 0 and (done % tr["save_freq"] == 0 or done == total):
-                self.save(done)
+        with graceful_stop() as stop:
+            for step in range(self.start_step, total):
+                metrics = self.train_step(step)
+                done = step + 1
+                bar.update(1)
+                if done % tr["disp_freq"] == 0 or done == 1 or done == total:
+                    self._report(step, done, metrics, lc_path, bar, t0)
+                saved = done % tr["save_freq"] == 0 or done == total
+                if self.rank == 0 and saved:
+                    self.save(done)
+                if done < total and self._stop_requested(stop):
+                    if self.rank == 0 and not saved:
+                        self.save(done)
+                    bar.close()
+                    where = Path(tr["save_ckpt"]).parent
+                    raise Interrupted(f"train stopped by {stop.name or 'a signal'} at step {done}; resume with "
+                                      f"deeppot train {self.input_name} --restart {where}",
+                                      stop.signum or 15)
         bar.close()
         if self.rank == 0:
             log.info("trained %d steps in %.1f s", total - self.start_step, time.perf_counter() - t0)
@@ -283,11 +320,12 @@ class Trainer:
     def save(self, step: int) -> Path:
         tr = self.cfg["training"]
         meta = {"model": self.model_cfg, "min_nbor_dist": self.model.min_nbor_dist, "config": self.cfg,
-                "sampler": self.sampler.state(),
+                "data": self.data_signature(), "sampler": self.sampler.state(),
                 "valid_sampler": self.valid_sampler.state() if self.valid_sampler else None}
         prefix = Path(tr["save_ckpt"]).name
         directory = self.workdir / Path(tr["save_ckpt"]).parent
-        return ckpt.save_checkpoint(directory, prefix, step, self.model, self.optimizer, meta, tr["max_ckpt_keep"])
+        return ckpt.save_checkpoint(directory, prefix, step, self.model, self.optimizer, meta, tr["max_ckpt_keep"],
+                                    self.run_id)
 
 
 def model_from_checkpoint(path):

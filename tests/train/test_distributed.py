@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
-from train_helpers import run_cli, tiny_config
+from train_helpers import ckpt, run_cli, tiny_config
 
 from deeppot.train.checkpoint import load_checkpoint
 
@@ -23,8 +23,8 @@ def test_two_processes_equal_one_with_combined_batch(tmp_path):
                            "--standalone", "-m", "deeppot.cli.main", "train", "input.json", "--no-progress"],
                           cwd=multi, env=env, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    _, w_single, _ = load_checkpoint(single / "model.ckpt-3.npz")
-    _, w_multi, _ = load_checkpoint(multi / "model.ckpt-3.npz")
+    _, w_single, _ = load_checkpoint(ckpt(single, 3))
+    _, w_multi, _ = load_checkpoint(ckpt(multi, 3))
     assert w_single.keys() == w_multi.keys()
     for key in w_single:
         assert np.abs(w_single[key] - w_multi[key]).max() < 1e-10, key

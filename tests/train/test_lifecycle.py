@@ -8,7 +8,7 @@ import sys
 import time
 
 import numpy as np
-from train_helpers import WATER, run_cli, tiny_config
+from train_helpers import WATER, ckpt, run_cli, tiny_config
 
 from deeppot import DeepPot
 from deeppot.data import load_system, write_deepmd_npy
@@ -22,13 +22,13 @@ def test_train_writes_lcurve_checkpoints_and_plot(tmp_path, write_input):
                                     "rmse_f_trn", "lr"]
     assert [int(line.split()[0]) for line in lines[1:]] == [1, 2, 3, 4, 5, 6]
     assert (tmp_path / "lcurve.png").stat().st_size > 0
-    assert (tmp_path / "checkpoint").read_text().strip() == "model.ckpt-6.npz"
+    assert (tmp_path / "checkpoint").read_text().strip() == ckpt(tmp_path, 6).name
 
 
 def test_restart_continues_exactly(tmp_path, write_input):
     run_cli("train", write_input(tiny_config()), "--no-progress", cwd=tmp_path)
     full = (tmp_path / "lcurve.out").read_text()
-    run_cli("train", write_input(tiny_config()), "--restart", tmp_path / "model.ckpt-3.npz", "--no-progress",
+    run_cli("train", write_input(tiny_config()), "--restart", ckpt(tmp_path, 3), "--no-progress",
             cwd=tmp_path)
     assert (tmp_path / "lcurve.out").read_text() == full
 
@@ -46,19 +46,19 @@ def test_kill_during_save_leaves_a_loadable_checkpoint(tmp_path, write_input):
     proc = subprocess.Popen([sys.executable, "-m", "deeppot.cli.main", "train", "input.json", "--no-progress"],
                             cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while time.time() < deadline and not list(work.glob(".model.ckpt-2.npz.*.tmp")):
+    while time.time() < deadline and not list(work.glob(".model.ckpt-*-2.npz.*.tmp")):
         time.sleep(0.05)
-    assert list(work.glob(".model.ckpt-2.npz.*.tmp")), "the save never started"
+    assert list(work.glob(".model.ckpt-*-2.npz.*.tmp")), "the save never started"
     time.sleep(0.3)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert not (work / "model.ckpt-2.npz").exists() and not (work / "checkpoint").exists()
+    assert not list(work.glob("model.ckpt-*.npz")) and not (work / "checkpoint").exists()
     # the interrupted save left only a temporary; nothing named like a checkpoint is truncated
     for leftover in work.glob(".model.ckpt-*.tmp"):
         leftover.unlink()
     # now interrupt after a complete save: run to the end, then restart from step 2
     run_cli("train", "input.json", "--no-progress", cwd=work)
-    run_cli("train", "input.json", "--restart", "model.ckpt-2.npz", "--no-progress", cwd=work)
+    run_cli("train", "input.json", "--restart", ckpt(work, 2).name, "--no-progress", cwd=work)
     assert (work / "lcurve.out").read_text() == (ref_dir / "lcurve.out").read_text()
 
 

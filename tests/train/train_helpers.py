@@ -27,3 +27,10 @@ def run_cli(*args, cwd=None, env=None, check=True):
     if check and proc.returncode != 0:
         raise AssertionError(f"deeppot {' '.join(map(str, args))} failed:\n{proc.stderr[-3000:]}")
     return proc
+
+
+def ckpt(directory, step, prefix="model.ckpt"):
+    """The one checkpoint of ``step`` in ``directory`` (names carry a run id: <prefix>-<run>-<step>.npz)."""
+    found = sorted(Path(directory).glob(f"{prefix}-*-{step}.npz"))
+    assert len(found) == 1, f"expected one checkpoint of step {step} in {directory}, found {found}"
+    return found[0]
