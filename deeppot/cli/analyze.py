@@ -6,20 +6,22 @@ HELP = "structure analysis: rdf, adf, steinhardt, tetrahedral, msd"
 
 
 def add_arguments(parser) -> None:
+    from deeppot.cli.argtypes import nonnegative_int, positive_float, positive_int
+
     parser.add_argument("kind", choices=["rdf", "adf", "steinhardt", "tetrahedral", "msd"])
     parser.add_argument("trajectories", nargs="+", help="extxyz / ASE trajectories, deeppot md output, DeePMD systems")
     parser.add_argument("-o", "--output", required=True, help="CSV file (a PNG is written beside it)")
     parser.add_argument("--species", default=None, help="element for steinhardt/tetrahedral/msd (and adf centre)")
     parser.add_argument("--pair", nargs=2, default=None, metavar=("A", "B"), help="rdf species pair (default all)")
     parser.add_argument("--triplet", nargs=3, default=None, metavar=("J", "I", "K"), help="adf triplet j-i-k")
-    parser.add_argument("--rcut", type=float, default=3.5, help="neighbour cutoff for adf/steinhardt, Å")
-    parser.add_argument("--rmax", type=float, default=6.0, help="rdf range, Å")
-    parser.add_argument("--nbins", type=int, default=None)
-    parser.add_argument("--l", type=int, default=6, help="Steinhardt l")
+    parser.add_argument("--rcut", type=positive_float, default=3.5, help="neighbour cutoff for adf/steinhardt, Å")
+    parser.add_argument("--rmax", type=positive_float, default=6.0, help="rdf range, Å")
+    parser.add_argument("--nbins", type=positive_int, default=None)
+    parser.add_argument("--l", type=nonnegative_int, default=6, help="Steinhardt l")
     parser.add_argument("--average", action="store_true", help="Lechner-Dellago averaged q̄_l")
-    parser.add_argument("--skip", type=int, default=0, help="frames to skip at the start")
-    parser.add_argument("--every", type=int, default=1, help="use every k-th frame")
-    parser.add_argument("--timestep-fs", type=float, default=None,
+    parser.add_argument("--skip", type=nonnegative_int, default=0, help="frames to skip at the start")
+    parser.add_argument("--every", type=positive_int, default=1, help="use every k-th frame")
+    parser.add_argument("--timestep-fs", type=positive_float, default=None,
                         help="time between stored frames in fs (msd; default: from the frames' time info)")
 
 

@@ -6,17 +6,19 @@ HELP = "tabulate embedding nets for faster inference"
 
 
 def add_arguments(parser) -> None:
+    from deeppot.cli.argtypes import positive_float, positive_int
+
     parser.add_argument("-i", "--input", required=True, help="model file to compress (.dp)")
     parser.add_argument("-o", "--output", required=True, help="compressed model file (.dp)")
-    parser.add_argument("-s", "--step", type=float, default=0.01,
+    parser.add_argument("-s", "--step", type=positive_float, default=0.01,
                         help="table stride in the normalised input (default 0.01; 10x beyond the data range)")
-    parser.add_argument("-e", "--extrapolate", type=float, default=5.0,
+    parser.add_argument("-e", "--extrapolate", type=positive_float, default=5.0,
                         help="tabulate up to this multiple of the data range's upper edge (default 5)")
     parser.add_argument("--data", nargs="*", default=None, metavar="SYSTEM",
                         help="labelled systems to measure the accuracy loss on (and min_nbor_dist "
                              "when the model does not store it)")
-    parser.add_argument("-n", "--nframes", type=int, default=4, help="frames per system for the check")
-    parser.add_argument("--min-nbor-dist", type=float, default=None,
+    parser.add_argument("-n", "--nframes", type=positive_int, default=4, help="frames per system for the check")
+    parser.add_argument("--min-nbor-dist", type=positive_float, default=None,
                         help="closest neighbour distance (Å) the table must cover")
 
 

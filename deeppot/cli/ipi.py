@@ -6,12 +6,14 @@ HELP = "run as an i-PI client (path-integral MD)"
 
 
 def add_arguments(parser) -> None:
+    from deeppot.cli.argtypes import port
+
     pot = parser.add_mutually_exclusive_group(required=True)
     pot.add_argument("-m", "--model", help="deeppot / DeePMD-kit model file (.dp)")
     pot.add_argument("--lj", metavar="EPS,SIGMA,RCUT", help="Lennard-Jones (eV, Å, Å) instead of a model")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--unix", metavar="NAME", help="i-PI UNIX socket: a path, or NAME for /tmp/ipi_NAME")
-    where.add_argument("--port", type=int, help="i-PI TCP port (with --host)")
+    where.add_argument("--port", type=port, help="i-PI TCP port (with --host)")
     parser.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
     parser.add_argument("--structure", default=None,
                         help="template structure (any ASE file) giving each atom's element, in i-PI's atom order")

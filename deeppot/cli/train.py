@@ -6,11 +6,13 @@ HELP = "train a model from a DeePMD-kit style input.json / yaml"
 
 
 def add_arguments(parser) -> None:
+    from deeppot.cli.argtypes import positive_int
+
     parser.add_argument("input", help="input.json or input.yaml (DeePMD-kit keys)")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--restart", metavar="CKPT", help="resume exactly from a checkpoint (file, prefix or dir)")
     group.add_argument("--init-model", metavar="CKPT", help="start from a checkpoint's weights, fresh optimizer")
-    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    parser.add_argument("--threads", type=positive_int, default=None, help="torch intra-op threads")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

@@ -114,5 +114,7 @@ def read_structure(path: Path, frame: int):
         raise ConfigError(f"{path}: no such structure file")
     try:
         return ase.io.read(str(path), index=frame)
+    except (StopIteration, IndexError):
+        raise ConfigError(f"{path}: frame {frame} is out of range") from None
     except Exception as err:
         raise ConfigError(f"{path}: cannot read structure ({type(err).__name__}: {err})") from None
