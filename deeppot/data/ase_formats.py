@@ -120,10 +120,23 @@ def to_atoms(system: System, frame: int):
     return atoms
 
 
-def write_extxyz(system: System, path: str | Path) -> None:
-    """Write all frames as extended XYZ (energy, forces, stress), atomically."""
+def refuse_existing(path: str | Path, force: bool) -> None:
+    """One line instead of overwriting a file the user did not ask to replace."""
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory")
+    if (path.exists() or path.is_symlink()) and not force:
+        raise DataError(f"{path}: exists (choose a new name, or --force to replace it)")
+
+
+def write_extxyz(system: System, path: str | Path, force: bool = False) -> None:
+    """Write all frames as extended XYZ (energy, forces, stress), atomically.
+
+    An existing ``path`` is replaced only with ``force``.
+    """
     import ase.io
 
+    refuse_existing(path, force)
     frames = [to_atoms(system, f) for f in range(system.nframes)]
     with atomic_path(path) as tmp:
         ase.io.write(str(tmp), frames, format="extxyz")

@@ -75,19 +75,61 @@ def read(path: str | Path, fmt: str = "auto", type_map: list[str] | None = None)
     return system.remap(type_map) if type_map else system
 
 
-def write(system: System, path: str | Path, fmt: str) -> None:
+def check_output(output: str | Path, inputs: list[str | Path], force: bool = False) -> None:
+    """Before any work: refuse an output that is an input or contains one (even with ``force``:
+    replacing it would delete the data read), and an existing output without ``force``."""
+    out = Path(output).resolve()
+    for source in inputs:
+        src = Path(source).resolve()
+        if src == out or out in src.parents:
+            raise DataError(f"{output}: refusing to write over {source}, the input (choose another output)")
+    path = Path(output)
+    empty_dir = path.is_dir() and not path.is_symlink() and not any(path.iterdir())
+    if (path.exists() or path.is_symlink()) and not empty_dir and not force:
+        what = "directory exists and is not empty" if path.is_dir() else "exists"
+        raise DataError(f"{output}: {what} (choose a new name, or --force to replace it)")
+
+
+def _write_dpdata(ds, path: Path, fmt: str, force: bool) -> None:
+    """dpdata writes into a scratch directory beside ``path``; the result is then moved into place."""
+    import shutil
+    import tempfile
+
+    from deeppot.fileio import atomic_dir, atomic_path
+
+    if (path.exists() or path.is_symlink()) and not force and not (path.is_dir() and not any(path.iterdir())):
+        raise DataError(f"{path}: exists (choose a new name, or --force to replace it)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".dpdata", dir=path.parent))
+    try:
+        try:
+            ds.to(fmt, str(scratch / path.name))
+        except Exception as err:
+            raise DataError(f"{path}: cannot write as {fmt!r} ({type(err).__name__}: {err})") from None
+        result = scratch / path.name
+        if result.is_dir():
+            with atomic_dir(path, force=force) as tmp:
+                tmp.rmdir()
+                result.rename(tmp)
+        else:
+            with atomic_path(path) as tmp:
+                shutil.copyfile(result, tmp)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def write(system: System, path: str | Path, fmt: str, force: bool = False) -> None:
+    """Write ``system`` as ``fmt``; an existing ``path`` is replaced only with ``force``."""
     from deeppot.data.ase_formats import write_extxyz
     from deeppot.data.deepmd_npy import write_deepmd_npy
 
+    path = Path(path)
     if fmt in ("deepmd/npy", "deepmd"):
-        write_deepmd_npy(system, path)
+        write_deepmd_npy(system, path, force=force)
     elif fmt in ("extxyz", "xyz"):
-        write_extxyz(system, path)
+        write_extxyz(system, path, force=force)
     else:
         ds = to_dpdata(system)
-        try:
-            if fmt in ("vasp/poscar", "lammps/lmp") and system.nframes > 1:
-                ds = ds[0]  # single-structure formats: the first frame
-            ds.to(fmt, str(path))
-        except Exception as err:
-            raise DataError(f"{path}: cannot write as {fmt!r} ({type(err).__name__}: {err})") from None
+        if fmt in ("vasp/poscar", "lammps/lmp") and system.nframes > 1:
+            ds = ds[0]  # single-structure formats: the first frame
+        _write_dpdata(ds, path, fmt, force)

@@ -9,14 +9,13 @@ The older ``*.raw`` text layout (``coord.raw`` etc. at the top level) is read to
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from deeppot.data.system import System
 from deeppot.errors import DataError
+from deeppot.fileio import atomic_dir
 
 #: values per frame of each file, as a multiple of natoms (True) or absolute (False)
 FILES = {"coord": (3, True), "box": (9, False), "energy": (1, False), "force": (3, True),
@@ -112,12 +111,14 @@ def read_deepmd(path: Path, set_prefix: str = "set") -> System:
                   stack("virial", (3, 3)), stack("atom_ener", (natoms,)))
 
 
-def write_deepmd_npy(system: System, path: str | Path, set_size: int = 5000, dtype=np.float64) -> None:
-    """Write ``system`` as a DeePMD npy directory, atomically (temp dir, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+def write_deepmd_npy(system: System, path: str | Path, set_size: int = 5000, dtype=np.float64,
+                     force: bool = False) -> None:
+    """Write ``system`` as a DeePMD npy directory, atomically (temp dir, then rename).
+
+    ``path`` must not exist or be an empty directory; an existing non-empty one is replaced
+    only with ``force`` (and never the current directory or one of its parents).
+    """
+    with atomic_dir(path, force=force) as tmp:
         (tmp / "type.raw").write_text("\n".join(str(t) for t in system.atype) + "\n")
         (tmp / "type_map.raw").write_text("\n".join(system.type_map) + "\n")
         if system.box is None:
@@ -131,9 +132,3 @@ def write_deepmd_npy(system: System, path: str | Path, set_size: int = 5000, dty
                 if value is None:
                     continue
                 np.save(sdir / f"{name}.npy", value[start:stop].reshape(stop - start, -1).astype(dtype))
-        if path.exists():
-            shutil.rmtree(path)
-        tmp.rename(path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
