@@ -138,7 +138,7 @@ def _loop(args, cfg, sim, thermo, writer, out, type_map, identity) -> int:
     with graceful_stop() as stop:
         sim.run(max(remaining, 0), progress=not args.no_progress, stop=lambda: stop.requested)
         checkpoint(sim)
-        if stop.requested:
+        if stop.requested and sim.state.step < cfg["steps"]:  # a signal during the last step: the run is done
             raise Interrupted(f"md stopped by {stop.name} at step {sim.state.step}; resume with deeppot md "
                               f"{args.input} --restart {restart_file}", stop.signum)
     print(f"md: {cfg['steps']} steps done; {out / 'thermo.log'}, {out / 'traj.extxyz'}, {restart_file}")

@@ -146,12 +146,22 @@ def test_sigint_in_process_stops_with_restart(tmp_path, capsys):
     from deeppot.cli.main import main
 
     path = write_input(tmp_path, "ctrl_c", steps=100000)
-    timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
+    done = threading.Event()
+
+    def interrupt_once_running():  # the first restart file exists: the loop (and its handler) is running
+        while not (tmp_path / "ctrl_c/restart.npz").exists() and not done.wait(0.02):
+            pass
+        if not done.is_set():
+            time.sleep(0.2)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    thread = threading.Thread(target=interrupt_once_running)
+    thread.start()
     try:
         code = main(["md", str(path), "--no-progress"])
     finally:
-        timer.cancel()
+        done.set()
+        thread.join()
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 130 and err[-1].startswith("deeppot: md stopped by SIGINT at step ")
     step = int(err[-1].split("at step ")[1].split(";")[0])

@@ -98,6 +98,17 @@ def test_matching_restart_continues(finished_run, capsys):
     assert int((finished_run / "out/thermo.log").read_text().splitlines()[-1].split()[0]) == 60
 
 
+def test_restart_from_step_zero_does_not_repeat_step_zero(tmp_path, capsys):
+    (tmp_path / "ref").mkdir()
+    assert main(["md", str(write_input(tmp_path / "ref")), "--no-progress"]) == 0
+    path = write_input(tmp_path, steps=0)
+    assert main(["md", str(path), "--no-progress"]) == 0
+    path = write_input(tmp_path)
+    assert main(["md", str(path), "--restart", str(tmp_path / "out/restart.npz"), "--no-progress"]) == 0
+    for name in ("thermo.log", "traj.extxyz", "restart.npz"):
+        assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "ref/out" / name).read_bytes(), name
+
+
 def test_restart_without_checks_meta_is_accepted_with_a_warning(finished_run, capsys, caplog):
     """Restarts written before the checks existed: the system is still checked, the potential cannot be."""
     from deeppot.md.restart import _npz_bytes
