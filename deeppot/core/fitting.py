@@ -4,6 +4,10 @@
 
 ``bias_atom_e`` is the fitting net's own bias; the model adds DeePMD-kit's ``out_bias`` on
 top (set by least squares from data, SCIENCE.md §2.6).
+
+Precision as DeePMD-kit's ``precision`` key: the networks run in ``dtype`` (the descriptor is
+cast to it, ``bias_atom_e`` is stored in float64 and added in ``dtype``); atomic energies are
+returned in float64, so that energies are summed in float64 whatever the network precision.
 """
 
 from __future__ import annotations
@@ -29,13 +33,19 @@ class EnergyFitting(nn.Module):
             fitting_net(dim_descrpt, self.neuron, activation_function, resnet_dt, dtype, gen)
             for _ in range(ntypes)
         )
-        self.register_buffer("bias_atom_e", torch.zeros(ntypes, 1, dtype=dtype))
+        self.register_buffer("bias_atom_e", torch.zeros(ntypes, 1, dtype=torch.float64))
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.nets[0].layers[0].w.dtype
 
     def forward(self, descriptor: torch.Tensor, atype: torch.Tensor) -> torch.Tensor:
-        """Atomic energies (N,) for descriptor rows (N, dim_descrpt) of atoms of type ``atype``."""
+        """Atomic energies (N,) in float64 for descriptor rows (N, dim_descrpt) of atoms of type ``atype``."""
+        dtype = self.dtype
+        descriptor = descriptor.to(dtype)
         out = descriptor.new_zeros(descriptor.shape[0])
         for t, net in enumerate(self.nets):
             rows = (atype == t).nonzero().squeeze(1)
             if rows.numel():
                 out = out.index_put((rows,), net(descriptor[rows]).squeeze(-1))
-        return out + self.bias_atom_e[atype, 0]
+        return (out + self.bias_atom_e[atype, 0].to(dtype)).to(torch.float64)

@@ -81,7 +81,7 @@ def build_model(section: dict) -> EnergyModel:
     seed = fit.get("seed")
     fitting = EnergyFitting(len(type_map), descriptor.dim_out, fit.get("neuron", [120, 120, 120]),
                             fit.get("resnet_dt", True), fit.get("activation_function", "tanh"),
-                            dtype=descriptor.davg.dtype, seed=seed)
+                            dtype=PRECISION[fit.get("precision", "default")], seed=seed)
     model = EnergyModel(descriptor, fitting, list(type_map))
     model.model_def_script = section
     return model

@@ -39,9 +39,9 @@ PRECISIONS = {"float64": torch.float64, "float32": torch.float32, "default": tor
 # reading
 #: the JSON attribute is at most this long (DeePMD-kit's own models: tens of kB)
 MAX_JSON_BYTES = 64 << 20
-#: HDF5 filters that only decode data (deflate, shuffle, fletcher32, szip, nbit, scaleoffset);
-#: anything else would make HDF5 look for a plugin library to load
-SAFE_FILTERS = {1, 2, 3, 4, 5, 6}
+#: HDF5 filters that only decode data (deflate, shuffle, fletcher32, szip, nbit, scaleoffset, and
+#: h5py's built-in lzf); anything else would make HDF5 look for a plugin library to load
+SAFE_FILTERS = {1, 2, 3, 4, 5, 6, 32000}
 _REF = re.compile(r"/[A-Za-z0-9_.-]{1,64}")
 
 
@@ -208,10 +208,11 @@ def model_from_dict(data: dict, where: str = "") -> EnergyModel:
                              f"descriptor's {desc.dim_out} outputs")
     if fd.get("numb_fparam", 0) or fd.get("numb_aparam", 0) or fd.get("mixed_types", False):
         raise ModelFileError(f"{where}: fparam/aparam/mixed-type fittings are not supported")
+    fit_dtype = PRECISIONS.get(fd.get("precision", "float64"), torch.float64)
     fitting = EnergyFitting(ntypes, fd["dim_descrpt"], fd["neuron"], fd.get("resnet_dt", True),
-                            fd.get("activation_function", "tanh"), dtype=desc.davg.dtype)
-    _load_nets(fd["nets"], fitting.nets, desc.davg.dtype, where)
-    dtype = desc.davg.dtype
+                            fd.get("activation_function", "tanh"), dtype=fit_dtype)
+    _load_nets(fd["nets"], fitting.nets, fit_dtype, where)
+    dtype = torch.float64  # bias_atom_e, out_bias, out_std: float64 whatever the precision (as DeePMD-kit)
     with torch.no_grad():
         bias = fd["@variables"].get("bias_atom_e")
         if bias is not None:
@@ -315,7 +316,7 @@ def _assemble(model: EnergyModel, d: dict) -> dict:
         "@class": "Fitting", "@version": 4, "var_name": "energy", "ntypes": ntypes,
         "dim_descrpt": fit.dim_descrpt, "neuron": fit.neuron, "resnet_dt": fit.resnet_dt, "numb_fparam": 0,
         "numb_aparam": 0, "dim_case_embd": 0, "default_fparam": None,
-        "activation_function": fit.activation_function, "precision": _precision_name(model.dtype),
+        "activation_function": fit.activation_function, "precision": _precision_name(fit.dtype),
         "mixed_types": False,
         "nets": {"@class": "NetworkCollection", "@version": 1, "ndim": 1, "ntypes": ntypes,
                  "network_type": "fitting_network",

@@ -33,9 +33,9 @@ class EnergyModel(nn.Module):
         self.descriptor = descriptor
         self.fitting = fitting
         self.type_map = list(type_map)
-        dtype = descriptor.davg.dtype
-        self.register_buffer("out_bias", torch.zeros(len(type_map), dtype=dtype))
-        self.register_buffer("out_std", torch.ones(len(type_map), dtype=dtype))
+        # DeePMD-kit keeps the output statistics in float64 whatever the network precision
+        self.register_buffer("out_bias", torch.zeros(len(type_map), dtype=torch.float64))
+        self.register_buffer("out_std", torch.ones(len(type_map), dtype=torch.float64))
         self.min_nbor_dist: float | None = None
         #: inference on more than 2x this many atoms runs forward+backward this many centres at a
         #: time (exact; bounds memory and keeps the working set in cache: 1536 water atoms
@@ -57,6 +57,7 @@ class EnergyModel(nn.Module):
 
     @property
     def dtype(self) -> torch.dtype:
+        """Precision of the descriptor (coordinates are cast to it, as DeePMD-kit does)."""
         return self.descriptor.davg.dtype
 
     # ----- core ----------------------------------------------------------------------------

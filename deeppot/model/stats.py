@@ -63,4 +63,4 @@ def compute_input_stats(model: EnergyModel, frames: list[StatFrames], rcond: flo
     model.descriptor.compute_input_stats(edge_batches(model, frames))
     bias = energy_bias(frames, model.ntypes, rcond)
     with torch.no_grad():
-        model.out_bias.copy_(torch.as_tensor(bias, dtype=model.dtype))
+        model.out_bias.copy_(torch.as_tensor(bias, dtype=torch.float64))

@@ -18,6 +18,7 @@ import torch
 from deeppot.data import load_systems
 from deeppot.data.system import System
 from deeppot.errors import ConfigError, ModelFileError
+from deeppot.core import explicit
 from deeppot.model.build import build_model
 from deeppot.model.stats import StatFrames, compute_input_stats
 from deeppot.train import checkpoint as ckpt
@@ -62,7 +63,7 @@ def model_section(cfg: dict) -> dict:
         for key in ("sel_a", "sel_r", "axis_rule"):
             desc.pop(key, None)
     fit = {k: v for k, v in m["fitting_net"].items() if k in ("type", "neuron", "resnet_dt",
-                                                               "activation_function", "seed")}
+                                                               "activation_function", "seed", "precision")}
     return {"type_map": m["type_map"], "descriptor": desc, "fitting_net": fit}
 
 
@@ -170,11 +171,22 @@ class Trainer:
         for name in ("energy", "force", "virial", "atom_ener"):
             value = getattr(system, name)
             if value is not None:
-                label[name] = torch.as_tensor(value[frames], dtype=self.model.dtype)
+                # float64 whatever the model precision (energies are summed in float64)
+                label[name] = torch.as_tensor(value[frames], dtype=torch.float64)
         return label
 
     def _evaluate(self, system: System, frames: np.ndarray, create_graph: bool):
         model = self.model
+        if explicit.supported(model):
+            # hand-written force derivative on neighbour structures cached per frame (core/explicit.py)
+            caches = self.__dict__.setdefault("_frame_caches", {})
+            cache = caches.setdefault(id(system), explicit.FrameCache(model, system))
+            with torch.set_grad_enabled(create_graph):
+                out = explicit.evaluate(model, cache.get(frames))
+            pred = {"energy": out["energy"], "force": out["force"], "virial": out["virial"].reshape(len(frames), 9)}
+            if "atom_ener" in self.loss.cfg and self.loss.active("ae"):
+                pred["atom_energy"] = out["atom_energy"]
+            return pred
         coord = torch.as_tensor(system.coord[frames], dtype=model.dtype)
         box = None if system.box is None else torch.as_tensor(system.box[frames], dtype=model.dtype)
         nf = len(frames)

@@ -1,0 +1,364 @@
+"""se_e2_a energy, forces and virial with a hand-written first derivative (DeePMD-kit's prod_force idea).
+
+Training minimises a force loss, so the gradient of the loss needs second derivatives of the
+energy. Letting autograd differentiate its own backward graph (``create_graph=True``) works but
+is slow: the double-backward graph is large and full of small elementwise nodes. Here the
+first derivative is written out as ordinary tensor operations, so the whole
+energy → force → loss computation is a *first-order* graph that autograd differentiates once:
+
+* embedding nets are evaluated together with their derivative in the scalar input
+  (forward-mode tangent ``G' = dG/dŝ``, one extra matrix product per layer);
+* fitting nets run forward, then backward by hand to ``∂E/∂D`` (no weight gradients);
+* ``∂E/∂T = ∂E/∂D · T<`` (+ the transposed term on the first ``axis_neuron`` rows), then per
+  neighbour slot ``∂E/∂R̃ = G·∂E/∂T`` and ``∂E/∂ŝ = R̃·(G'·∂E/∂T)`` (two batched products);
+* the environment-matrix Jacobian ``∂R/∂r_ij`` is analytic (env_mat.py), contracted per slot
+  into ``g_ij = ∂E/∂r_ij``, from which forces and virial follow as in grad.py.
+
+Neighbours are held in a padded layout per (centre type, neighbour type) block whose width is
+the largest neighbour count in the frames, not ``sel``. Filler slots sit at distance ``rcut``
+where the environment-matrix row and its Jacobian are exactly zero, i.e. they are empty slots
+in DeePMD-kit's sense, so each block contributes ``sel - width`` further empty slots as a
+constant (the same bookkeeping as se_e2_a.py). The neighbour structure of a frame never changes
+during training, so :class:`FrameCache` builds it once per frame.
+
+Shapes: ``N`` atoms of all frames (sorted by type), per block ``n`` centres × ``w`` slots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from deeppot.core.neighbor import build_edges, check_sel
+
+#: embedding/fitting activations the hand-written derivative covers (others use autograd)
+_ACT_OK = ("tanh",)
+_LINEAR = ("none", "linear")
+
+
+def supported(model) -> bool:
+    """True if ``model`` can use the explicit path (se_e2_a with tanh networks)."""
+    from deeppot.core.descriptor.se_e2_a import DescriptorSeA
+
+    desc = getattr(model, "descriptor", None)
+    if type(desc) is not DescriptorSeA or getattr(model, "compressed", False):
+        return False
+    nets = list(desc.embeddings) + list(model.fitting.nets)
+    for net in nets:
+        hidden = net.layers if net in desc.embeddings else net.layers[:-1]
+        if any(layer.activation not in _ACT_OK or layer.b is None for layer in hidden):
+            return False
+    return all(net.layers[-1].activation in _LINEAR for net in model.fitting.nets)
+
+
+@dataclass
+class Block:
+    """Neighbours of type ``tj`` of the centres ``rows`` (centre type ``ti``, or all when None)."""
+
+    net: int
+    ti: int | None
+    tj: int
+    rows: slice             # centres: rows of the type-sorted atoms
+    rij: torch.Tensor       # (n, w, 3) pair vectors; filler slots at (rcut, 0, 0)
+    neighbor: torch.Tensor  # (n, w) type-sorted index of the neighbour (the centre for fillers)
+
+    @property
+    def width(self) -> int:
+        return int(self.rij.shape[1])
+
+
+@dataclass
+class PaddedFrames:
+    """Frames of one system in the padded per-block layout (atoms sorted by type)."""
+
+    nframes: int
+    natoms: int                 # all frames
+    atype: torch.Tensor         # (N,) sorted types
+    frame_of_atom: torch.Tensor  # (N,) of the sorted atoms
+    type_rows: list[slice]      # per type, its rows
+    original: torch.Tensor      # (N,) sorted row of every original (frame-major) atom
+    blocks: list[Block]
+
+
+def frame_edges(model, coord: np.ndarray, box: np.ndarray | None, atype: np.ndarray, where: str = ""):
+    """(center, neighbor, rij float64) of one frame, checked against ``sel``."""
+    coord_t = torch.as_tensor(coord, dtype=torch.float64).reshape(-1, 3)
+    edges = build_edges(coord_t, None if box is None else torch.as_tensor(box, dtype=torch.float64).reshape(3, 3),
+                        model.rcut)
+    at = torch.as_tensor(atype, dtype=torch.long)
+    n = at.shape[0]
+    counts = torch.bincount(edges.center * model.ntypes + at[edges.neighbor],
+                            minlength=n * model.ntypes).view(n, model.ntypes)
+    check_sel(counts, model.sel, model.type_map, where=where)
+    return edges.center, edges.neighbor, edges.vectors(coord_t)
+
+
+def pad_frames(model, frames: list[tuple], atype: np.ndarray) -> PaddedFrames:
+    """Build :class:`PaddedFrames` from per-frame ``(center, neighbor, rij)`` of equal-size frames."""
+    desc = model.descriptor
+    ntypes = model.ntypes
+    n = len(atype)
+    nf = len(frames)
+    at = torch.as_tensor(np.tile(atype, nf), dtype=torch.long)
+    offset = torch.arange(nf).repeat_interleave(torch.tensor([len(f[0]) for f in frames])) * n
+    center = torch.cat([f[0] for f in frames]) + offset
+    neighbor = torch.cat([f[1] for f in frames]) + offset
+    rij = torch.cat([f[2] for f in frames])
+    # type-major order over all atoms (stable: frame-major within a type)
+    order = torch.argsort(at, stable=True)
+    row_of = torch.empty_like(order)
+    row_of[order] = torch.arange(order.shape[0])
+    atype_s = at[order]
+    counts = torch.bincount(atype_s, minlength=ntypes).tolist()
+    starts = np.concatenate([[0], np.cumsum(counts)]).tolist()
+    type_rows = [slice(starts[t], starts[t + 1]) for t in range(ntypes)]
+    c_s, nb_s = row_of[center], row_of[neighbor]
+    tj = at[neighbor]
+    ti = atype_s[c_s]
+    frame_s = torch.arange(nf).repeat_interleave(n)[order]
+    blocks = []
+    natoms = nf * n
+    groups = [(None, tj_, slice(0, natoms)) for tj_ in range(ntypes)] if desc.type_one_side else \
+        [(ti_, tj_, type_rows[ti_]) for ti_ in range(ntypes) for tj_ in range(ntypes)]
+    far = torch.tensor([model.rcut, 0.0, 0.0], dtype=torch.float64)
+    for ti_, tj_, rows in groups:
+        nrows = rows.stop - rows.start
+        if nrows == 0:
+            continue
+        sel = (tj == tj_) if ti_ is None else (tj == tj_) & (ti == ti_)
+        idx = sel.nonzero().squeeze(1)
+        local = c_s[idx] - rows.start
+        per_center = torch.bincount(local, minlength=nrows)
+        width = int(per_center.max()) if idx.numel() else 0
+        if width == 0:
+            continue
+        order_e = torch.argsort(local, stable=True)
+        idx, local = idx[order_e], local[order_e]
+        first = torch.cumsum(per_center, 0) - per_center
+        rank = torch.arange(idx.shape[0]) - first[local]
+        rij_pad = far.expand(nrows, width, 3).clone()
+        rij_pad[local, rank] = rij[idx]
+        nb_pad = torch.arange(rows.start, rows.stop).unsqueeze(1).expand(nrows, width).clone()
+        nb_pad[local, rank] = nb_s[idx]
+        net = int(desc.net_index(torch.tensor(ti_ if ti_ is not None else 0), torch.tensor(tj_)))
+        blocks.append(Block(net, ti_, tj_, rows, rij_pad, nb_pad))
+    return PaddedFrames(nf, natoms, atype_s, frame_s, type_rows, row_of, blocks)
+
+
+class FrameCache:
+    """Neighbour structures of a system's frames, built on first use and kept (frames never change)."""
+
+    def __init__(self, model, system, max_padded: int = 4096):
+        self.model = model
+        self.system = system
+        self.edges: dict[int, tuple] = {}
+        self.padded: dict[tuple, PaddedFrames] = {}
+        self.max_padded = max_padded
+
+    def get(self, frames) -> PaddedFrames:
+        key = tuple(int(f) for f in frames)
+        hit = self.padded.get(key)
+        if hit is not None:
+            return hit
+        s = self.system
+        parts = []
+        for f in key:
+            if f not in self.edges:
+                box = None if s.box is None else s.box[f]
+                self.edges[f] = frame_edges(self.model, s.coord[f], box, s.atype, where=f"{s.path}: frame {f}")
+            parts.append(self.edges[f])
+        pf = pad_frames(self.model, parts, s.atype)
+        if len(key) == 1 and len(self.padded) < self.max_padded:
+            self.padded[key] = pf
+        return pf
+
+
+# ----- networks with their derivatives ------------------------------------------------------
+def _skip(layer, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    if layer.skip == 1:
+        return y + x
+    if layer.skip == 2:  # y + [x, x] without materialising the concatenation
+        return (y.unflatten(-1, (2, x.shape[-1])) + x.unsqueeze(-2)).flatten(-2)
+    return y
+
+
+_tanh_backward = torch.ops.aten.tanh_backward  # g·(1 − t²) in one pass, itself differentiable
+
+
+def embed_with_tangent(net, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """G(ŝ) and dG/dŝ for a column of scalars ``s`` (E, 1); both (E, M)."""
+    x, dx = s, None
+    for layer in net.layers:
+        if dx is None and layer.n_in == 1:
+            z = torch.addmm(layer.b, x, layer.w) if x.shape[0] else x @ layer.w + layer.b
+            dz = layer.w  # (1, n_out), broadcast over rows
+        else:
+            z = torch.addmm(layer.b, x, layer.w)
+            dz = dx @ layer.w
+        t = torch.tanh(z)
+        y, dy = t, _tanh_backward(dz.expand_as(t), t)
+        if layer.idt is not None:
+            y, dy = y * layer.idt, dy * layer.idt
+        x, dx = _skip(layer, y, x), (_skip(layer, dy, dx) if dx is not None else
+                                     _skip(layer, dy, torch.ones_like(x)))
+    return x, dx
+
+
+def fit_with_gradient(net, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fitting-net output (n,) and its gradient in the input (n, d), by a hand-written backward."""
+    saved = []
+    h = x
+    for layer in net.layers[:-1]:
+        t = torch.tanh(torch.addmm(layer.b, h, layer.w))
+        y = t * layer.idt if layer.idt is not None else t
+        saved.append((layer, t))
+        h = _skip(layer, y, h)
+    out = net.layers[-1]
+    e = torch.addmm(out.b, h, out.w) if out.b is not None else h @ out.w
+    g = out.w[:, 0].expand(h.shape[0], -1)
+    for layer, t in reversed(saved):
+        gt = g * layer.idt if layer.idt is not None else g
+        gx = _tanh_backward(gt, t) @ layer.w.t()
+        if layer.skip == 1:
+            gx = gx + g
+        elif layer.skip == 2:
+            gx = gx + g[:, : layer.n_in] + g[:, layer.n_in:]
+        g = gx
+    return e[:, 0], g
+
+
+# ----- environment matrix with its Jacobian --------------------------------------------------
+def env_mat_and_jacobian(rij: torch.Tensor, rcut_smth: float, rcut: float, protection: float = 0.0):
+    """R (…, 4) as env_mat.env_mat_rows, and the pieces of ∂R/∂r_ij.
+
+    With s = w(r)/(r+p) and q = w(r)/(r+p)², R = (s, q·x, q·y, q·z) and
+
+    .. math:: ∂R_0/∂r_b = d_0\\,\\hat r_b, \\qquad ∂R_{a}/∂r_b = q\\,δ_{ab} + x_a\\, d_1\\, \\hat r_b
+
+    with d_0 = w'/(r+p) − w/(r+p)², d_1 = w'/(r+p)² − 2w/(r+p)³. Returns (R, r̂, d_0, d_1, q).
+    """
+    r = torch.linalg.norm(rij, dim=-1, keepdim=True)
+    width = rcut - rcut_smth
+    u = ((r - rcut_smth) / width).clamp(0.0, 1.0)
+    u2 = u * u
+    w = u2 * u * (-6.0 * u2 + 15.0 * u - 10.0) + 1.0
+    dw = -30.0 * u2 * (u - 1.0) ** 2 / width
+    inv = 1.0 / (r + protection)
+    s = w * inv
+    q = s * inv
+    d0 = (dw - s) * inv
+    d1 = (dw * inv - 2.0 * s * inv) * inv
+    rows = torch.cat([s, rij * q], dim=-1)
+    return rows, rij / r, d0, d1, q
+
+
+# ----- the model ------------------------------------------------------------------------------
+def evaluate(model, pf: PaddedFrames, virial: bool = True) -> dict[str, torch.Tensor]:
+    """Energies (nf,) and atom energies (nf, n) in float64, forces (nf, n, 3), virial (nf, 3, 3).
+
+    Forces and virial come in the descriptor precision.
+
+    Differentiable (first order) in the model parameters when grad mode is on.
+    """
+    desc, fit = model.descriptor, model.fitting
+    dtype = model.dtype
+    m, axis, nnei = desc.neuron[-1], desc.axis_neuron, desc.nnei
+    davg, dstd = desc.block_stats()
+    atype = pf.atype
+    natoms = pf.natoms
+    # ---- descriptor forward: S_i = Σ_slots G ⊗ R̃ over the blocks of each centre group
+    saved = []
+    s_parts: dict = {}
+    widths: dict = {}
+    for blk in pf.blocks:
+        rij = blk.rij.to(dtype)
+        raw, rhat, d0, d1, q = env_mat_and_jacobian(rij, desc.rcut_smth, desc.rcut, desc.env_protection)
+        ti_rows = atype[blk.rows]
+        mean = davg[ti_rows, blk.tj].unsqueeze(1)
+        std = dstd[ti_rows, blk.tj].unsqueeze(1)
+        rt = (raw - mean) / std
+        n, w = rt.shape[:2]
+        g, gp = embed_with_tangent(desc.embeddings[blk.net], rt[..., :1].reshape(-1, 1))
+        g, gp = g.view(n, w, m), gp.view(n, w, m)
+        contrib = torch.bmm(g.transpose(1, 2), rt)
+        s_parts[blk.ti] = contrib if blk.ti not in s_parts else s_parts[blk.ti] + contrib
+        widths[(blk.ti, blk.tj)] = w
+        saved.append((blk, rij, rhat, d0, d1, q, std, rt, g, gp))
+    s_mat = _assemble(s_parts, pf, m, dtype)
+    s_mat = s_mat + _empty_slots(desc, widths)[atype]
+    t_mat = s_mat / nnei
+    a_mat = t_mat[:, :axis]
+    d_mat = torch.bmm(t_mat, a_mat.transpose(1, 2)).reshape(natoms, m * axis)
+    # ---- fitting forward and its input gradient, per type (rows are contiguous)
+    # (networks in the fitting precision; atomic energies in float64, as DeePMD-kit)
+    fdtype = fit.dtype
+    d_fit = d_mat.to(fdtype)
+    e_parts, g_parts = [], []
+    for t, net in enumerate(fit.nets):
+        rows = pf.type_rows[t]
+        if rows.stop == rows.start:
+            continue
+        e, gd = fit_with_gradient(net, d_fit[rows])
+        e = e + fit.bias_atom_e[t, 0].to(fdtype)
+        e_parts.append(e.to(torch.float64) + model.out_bias[t])
+        g_parts.append(gd)
+    atom_energy = torch.cat(e_parts)
+    g_d = torch.cat(g_parts).to(dtype).view(natoms, m, axis)
+    # ---- back to T, then per slot
+    g_t = torch.bmm(g_d, a_mat)
+    g_a = torch.bmm(g_d.transpose(1, 2), t_mat)
+    g_t = g_t + torch.nn.functional.pad(g_a, (0, 0, 0, m - axis))
+    g_s = g_t / nnei
+    force = g_d.new_zeros((natoms, 3))
+    vir = g_d.new_zeros((pf.nframes, 3, 3)) if virial else None
+    for blk, rij, rhat, d0, d1, q, std, rt, g, gp in saved:
+        gs_b = g_s[blk.rows]
+        g_rt = torch.bmm(g, gs_b)                          # ∂E/∂R̃ through T
+        g_hat = (torch.bmm(gp, gs_b) * rt).sum(-1, keepdim=True)  # ∂E/∂ŝ through G
+        g_raw = torch.cat([g_rt[..., :1] + g_hat, g_rt[..., 1:]], dim=-1) / std
+        radial = g_raw[..., :1] * d0 + (g_raw[..., 1:] * rij).sum(-1, keepdim=True) * d1
+        g_edge = radial * rhat + q * g_raw[..., 1:]       # ∂E/∂r_ij (n, w, 3)
+        centers = torch.arange(blk.rows.start, blk.rows.stop)
+        force = force.index_add(0, centers, g_edge.sum(1))
+        force = force.index_add(0, blk.neighbor.reshape(-1), -g_edge.reshape(-1, 3))
+        if virial:
+            per_center = -torch.einsum("nwa,nwb->nab", g_edge, rij)
+            vir = vir.index_add(0, pf.frame_of_atom[blk.rows], per_center)
+    n_per = natoms // pf.nframes
+    energy = torch.zeros(pf.nframes, dtype=torch.float64).index_add(
+        0, pf.frame_of_atom, atom_energy.to(torch.float64))
+    out = {"energy": energy,
+           "atom_energy": atom_energy[pf.original].view(pf.nframes, n_per),
+           "force": force[pf.original].view(pf.nframes, n_per, 3)}
+    if virial:
+        out["virial"] = vir
+    return out
+
+
+def _assemble(parts: dict, pf: PaddedFrames, m: int, dtype) -> torch.Tensor:
+    if None in parts:
+        return parts[None]
+    chunks = []
+    for t, rows in enumerate(pf.type_rows):
+        n = rows.stop - rows.start
+        if n:
+            chunks.append(parts[t] if t in parts else torch.zeros(n, m, 4, dtype=dtype))
+    return torch.cat(chunks)
+
+
+def _empty_slots(desc, widths: dict) -> torch.Tensor:
+    """(ntypes, M, 4): Σ_tj (sel_tj − width) G(ŝ_empty) ⊗ R̃_empty per centre type."""
+    davg, dstd = desc.block_stats()
+    nt = desc.ntypes
+    pad_rows = -davg / dstd  # (nt, nt, 4)
+    types = torch.arange(nt)
+    tc, tn = torch.meshgrid(types, types, indexing="ij")
+    g_pad = desc.embed(pad_rows[..., :1].reshape(-1, 1), desc.net_index(tc, tn).reshape(-1)).view(nt, nt, -1)
+    count = torch.zeros(nt, nt, dtype=pad_rows.dtype)
+    for ti in range(nt):
+        for tj in range(nt):
+            key = None if desc.type_one_side else ti
+            count[ti, tj] = desc.sel[tj] - widths.get((key, tj), 0)
+    return torch.einsum("ij,ijm,ijc->imc", count, g_pad, pad_rows)
