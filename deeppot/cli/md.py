@@ -28,12 +28,10 @@ def run(args) -> int:
     import logging
     from pathlib import Path
 
-    from deeppot.errors import DeeppotError
     from deeppot.fileio import make_dirs
     from deeppot.md.config import ENSEMBLE_OPTIONS, build_potential, normalize, read_structure
-    from deeppot.md.output import (THERMO_COLUMNS, ThermoLog, TrajectoryWriter, thermo_prefix, trajectory_prefix,
-                                   truncate)
-    from deeppot.md.restart import check_restart, load_restart, potential_identity
+    from deeppot.md.output import ThermoLog, TrajectoryWriter, truncate
+    from deeppot.md.restart import potential_identity
     from deeppot.md.runner import Simulation
     from deeppot.train.config import load_config
 
@@ -47,7 +45,6 @@ def run(args) -> int:
 
         raise ConfigError("md: an input file is needed (`deeppot md --keys` lists its keys)")
     logging.basicConfig(level=logging.INFO, format="deeppot %(levelname)s %(message)s")
-    log = logging.getLogger("deeppot.md")
     path = Path(args.input)
     cfg = normalize(load_config(path), where=str(path))
     base = path.resolve().parent
@@ -59,7 +56,7 @@ def run(args) -> int:
     identity = potential_identity(cfg["potential"], base, potential)
     committee = cfg["potential"].get("type") == "committee"
     extra_columns = ["max_devi_f"] if committee else []
-    thermo_path, traj, restart_file = out / "thermo.log", out / "traj.extxyz", out / "restart.npz"
+    thermo_path, traj = out / "thermo.log", out / "traj.extxyz"
     options = {k: cfg[k] for k in ENSEMBLE_OPTIONS}
     common = dict(ensemble=cfg["ensemble"], timestep_fs=cfg["timestep_fs"], skin_A=cfg["skin_A"],
                   max_force_eV_A=cfg["max_force_eV_A"], min_distance_A=cfg["min_distance_A"],
@@ -67,36 +64,26 @@ def run(args) -> int:
 
     # every check before anything in output_dir is touched
     if args.restart:
-        state, meta = load_restart(Path(args.restart))
-        for warning in check_restart(Path(args.restart).name, state, meta, atoms, cfg["structure"], type_map,
-                                     cfg["ensemble"], identity):
-            log.warning(warning)
-        cuts = {}
-        if thermo_path.exists():
-            cuts[thermo_path] = thermo_prefix(thermo_path, state.step, THERMO_COLUMNS + extra_columns)
-        if traj.exists():
-            cuts[traj] = trajectory_prefix(traj, state.step)
-    else:
-        existing = [name for name in OUTPUTS if (out / name).exists()]
-        if existing and not args.force:
-            raise DeeppotError(f"{out}: holds {', '.join(existing)} of an earlier run; resume it with --restart "
-                               f"{restart_file}, choose a new output_dir, or pass --force to overwrite them")
-    make_dirs(out)
-    for stale in out.glob(".restart.npz.*.tmp"):  # left by a run killed while saving
-        stale.unlink()
-
-    if args.restart:
+        state, meta, cuts = _check_restart(args, cfg, atoms, type_map, identity, out, extra_columns)
         sim = Simulation(state, potential, temperature_K=cfg["temperature_K"], seed=cfg["seed"], resume=True, **common)
         sim.ensemble.set_rng_state(meta["rng"])
         if sim.verlet is not None and "ref_positions" in meta["verlet"]:
             sim.verlet.restore(meta["verlet"]["ref_positions"], meta["verlet"].get("ref_cell"))
-        for file, size in cuts.items():
-            truncate(file, size)
     else:
+        _refuse_earlier_outputs(out, args.force)
+        # checks the initial structure (overlapping atoms, huge coordinates)
         sim = Simulation.from_atoms(atoms, potential, temperature_K=cfg["temperature_K"],
                                     initial_temperature_K=cfg["initial_temperature_K"], seed=cfg["seed"], **common)
-        if (out / "last_good.extxyz").exists():
-            (out / "last_good.extxyz").unlink()  # only reachable with --force
+
+    # from here on output_dir changes
+    make_dirs(out)
+    for stale in out.glob(".restart.npz.*.tmp"):  # left by a run killed while saving
+        stale.unlink()
+    if args.restart:
+        for file, size in cuts.items():
+            truncate(file, size)
+    elif (out / "last_good.extxyz").exists():
+        (out / "last_good.extxyz").unlink()  # only reachable with --force
     thermo = ThermoLog(thermo_path, extra_columns, append=bool(args.restart))
     writer = TrajectoryWriter(traj, fresh=not args.restart) if cfg["traj_every"] else None
     try:
@@ -105,6 +92,36 @@ def run(args) -> int:
         thermo.close()
         if writer is not None:
             writer.close()
+
+
+def _check_restart(args, cfg, atoms, type_map, identity, out, extra_columns):
+    """Load and check the restart file; plan (do not yet make) the cuts of the logs to its step."""
+    import logging
+    from pathlib import Path
+
+    from deeppot.md.output import THERMO_COLUMNS, thermo_prefix, trajectory_prefix
+    from deeppot.md.restart import check_restart, load_restart
+
+    state, meta = load_restart(Path(args.restart))
+    for warning in check_restart(Path(args.restart).name, state, meta, atoms, cfg["structure"], type_map,
+                                 cfg["ensemble"], identity):
+        logging.getLogger("deeppot.md").warning(warning)
+    cuts = {}
+    if (out / "thermo.log").exists():
+        cuts[out / "thermo.log"] = thermo_prefix(out / "thermo.log", state.step, THERMO_COLUMNS + extra_columns)
+    if (out / "traj.extxyz").exists():
+        cuts[out / "traj.extxyz"] = trajectory_prefix(out / "traj.extxyz", state.step)
+    return state, meta, cuts
+
+
+def _refuse_earlier_outputs(out, force: bool) -> None:
+    """A fresh run never overwrites an earlier run's outputs unless told to (``--force``)."""
+    from deeppot.errors import DeeppotError
+
+    existing = [name for name in OUTPUTS if (out / name).exists()]
+    if existing and not force:
+        raise DeeppotError(f"{out}: holds {', '.join(existing)} of an earlier run; resume it with --restart "
+                           f"{out / 'restart.npz'}, choose a new output_dir, or pass --force to overwrite them")
 
 
 def _loop(args, cfg, sim, thermo, writer, out, type_map, identity) -> int:

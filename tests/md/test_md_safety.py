@@ -256,6 +256,7 @@ def test_hazardous_initial_structure_names_the_atoms(tmp_path, capsys, where, ex
     path = write_input(tmp_path, structure=atoms, ensemble="nve")
     message = one_line_error(capsys, main(["md", str(path), "--no-progress"]))
     assert expected in message
+    assert not (tmp_path / "out").exists()  # checked before any output was made
 
 
 # ----- full disk ---------------------------------------------------------------------------------------------
