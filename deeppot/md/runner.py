@@ -124,7 +124,8 @@ class Simulation:
         finite = torch.isfinite(out["forces"]).all(dim=1)
         if not (finite.all() and np.isfinite(float(out["energy"]))):
             bad = (~finite).nonzero().squeeze(1).tolist()
-            atoms = f" (forces on atom(s) {', '.join(map(str, bad[:5]))}{' ...' if len(bad) > 5 else ''})" if bad else ""
+            shown = ", ".join(map(str, bad[:5])) + (" ..." if len(bad) > 5 else "")
+            atoms = f" (forces on atom(s) {shown})" if bad else ""
             raise SimulationError(f"{where}: NaN or inf in energy/forces{atoms}")
         norms = torch.linalg.norm(out["forces"], dim=1)
         k = int(torch.argmax(norms)) if len(norms) else 0

@@ -160,12 +160,12 @@ def test_model_identity_is_the_file_content(parity_dir, tmp_path):
 
 
 def test_restart_of_another_model_is_refused(parity_dir, tmp_path):
+    import torch
+
     from deeppot.errors import DataError
     from deeppot.md.output import state_to_atoms
     from deeppot.md.restart import check_restart, potential_identity
     from deeppot.md.state import MDState
-
-    import torch
 
     atoms = Atoms("OH2", positions=[[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])
     state = MDState(torch.as_tensor(atoms.positions), torch.zeros(3, 3), torch.as_tensor(atoms.get_masses()),
