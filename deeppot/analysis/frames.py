@@ -28,10 +28,35 @@ def read_frames(path: str | Path, skip: int = 0, every: int = 1) -> list:
     try:
         frames = ase.io.read(str(path), index=f"{skip}::{every}")
     except Exception as err:
-        raise DataError(f"{path}: cannot read trajectory ({type(err).__name__}: {err})") from None
+        complete = _complete_xyz_frames(path) if path.suffix in (".xyz", ".extxyz") else 0
+        if not complete:
+            raise DataError(f"{path}: cannot read trajectory ({type(err).__name__}: {err})") from None
+        # a frame cut short at the end (a run still writing, or killed by an older writer): use the whole ones
+        import logging
+
+        logging.getLogger("deeppot.analysis").warning(
+            "%s: last frame incomplete (%s); reading the %d complete frames", path, err, complete)
+        try:
+            frames = ase.io.read(str(path), index=f"{skip}:{complete}:{every}")
+        except Exception as err2:
+            raise DataError(f"{path}: cannot read trajectory ({type(err2).__name__}: {err2})") from None
     if not frames:
         raise DataError(f"{path}: no frames after --skip {skip} --every {every}")
     return frames
+
+
+def _complete_xyz_frames(path: Path) -> int:
+    """Number of whole frames (count line, comment line, that many atom lines) at the start of an xyz file."""
+    complete = 0
+    with open(path, "rb") as handle:
+        while True:
+            count = handle.readline()
+            if not count.strip().isdigit() or not count.endswith(b"\n"):
+                return complete
+            lines = [handle.readline() for _ in range(int(count) + 1)]
+            if not all(line.endswith(b"\n") for line in lines):
+                return complete
+            complete += 1
 
 
 def check_same_atoms(frames: list, where: str = "", skip: int = 0, every: int = 1) -> None:

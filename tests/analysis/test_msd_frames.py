@@ -77,3 +77,35 @@ def test_check_same_atoms_in_python_api():
 
     with pytest.raises(DataError, match="frame 3 has 30 atoms"):
         msd(frames(natoms_changed_at=3), 0.02)
+
+
+def test_trajectory_cut_inside_its_last_frame_reads_the_whole_frames(tmp_path, caplog):
+    from deeppot.analysis import read_frames
+
+    path = tmp_path / "cut.extxyz"
+    ase.io.write(path, frames(n=4))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 300])  # inside the 4th frame
+    got = read_frames(path)
+    assert [a.info["step"] for a in got] == [0, 10, 20]
+    assert "last frame incomplete" in caplog.text
+
+
+def test_md_frames_carry_step_and_time(tmp_path):
+    import torch
+
+    from deeppot.analysis import read_frames
+    from deeppot.md.output import TrajectoryWriter
+    from deeppot.md.state import MDState
+
+    atoms = frames(n=1)[0]
+    writer = TrajectoryWriter(tmp_path / "t.extxyz", fresh=True)
+    for step in (0, 50, 100):
+        state = MDState(torch.as_tensor(atoms.positions), torch.zeros(len(atoms), 3),
+                        torch.as_tensor(atoms.get_masses()), torch.zeros(len(atoms), dtype=torch.long),
+                        torch.as_tensor(np.asarray(atoms.cell)), atoms.get_chemical_symbols(),
+                        torch.zeros(len(atoms), 3), -1.0, torch.zeros(3, 3), step, step * 0.5)
+        writer.write(state)
+    writer.close()
+    got = read_frames(tmp_path / "t.extxyz")
+    assert [(a.info["step"], a.info["time_fs"]) for a in got] == [(0, 0.0), (50, 25.0), (100, 50.0)]
