@@ -306,3 +306,15 @@ def test_full_disk_is_one_line_and_resume_after_freeing_space_is_exact(tmp_path,
     assert main(["md", str(path), "--restart", str(out / "restart.npz"), "--no-progress"]) == 0
     for name in ("thermo.log", "traj.extxyz", "restart.npz"):
         assert (out / name).read_bytes() == (tmp_path / "ref/out" / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002])
+def test_md_outputs_respect_the_umask(tmp_path, capsys, umask):
+    old = os.umask(umask)
+    try:
+        assert main(["md", str(write_input(tmp_path, steps=20)), "--no-progress"]) == 0
+    finally:
+        os.umask(old)
+    for name in ("thermo.log", "traj.extxyz", "restart.npz"):
+        assert (tmp_path / "out" / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o777 & ~umask
