@@ -175,6 +175,7 @@ def break_model(path: Path, op: dict) -> None:
 def prepare(group: str, case: dict, assets: dict, work: Path) -> tuple[list[str], str | None]:
     """Files for one case in ``work``; (argv, name of the input file the message must name)."""
     (work / "notadir").write_text("a file, not a directory\n")
+    (work / "notasystem").mkdir()
     shutil.copy(assets["structure"], work / "ar.xyz")
     names = {"data": assets["data"], "model": assets["model"], "missing": work / "nope.json",
              "input": work / "input.json", "md": work / "md.json"}

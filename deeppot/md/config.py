@@ -64,7 +64,9 @@ def describe() -> list[str]:
     lines = ["md input:"]
     rows = [r for r in schema.MdInput.keys_doc() if r[0] != "potential"]
     ensemble_default = {n: "1/tau_t_fs" if o.default is None else show(o.default) for n, o in OPTIONS.items()}
-    lines += describe_rows([(k, t, ensemble_default.get(k, d), m) for k, t, d, m in rows])
+    option_type = {n: o.kind.__name__ + (f" > {o.gt:g}" if o.gt is not None else "")
+                   + (f" ≥ {o.ge:g}" if o.ge is not None else "") for n, o in OPTIONS.items()}
+    lines += describe_rows([(k, option_type.get(k, t), ensemble_default.get(k, d), m) for k, t, d, m in rows])
     for cls in (schema.DeeppotPotential, schema.LJPotential, schema.AsePotential, schema.CommitteePotential):
         kind = cls.model_fields["type"].annotation.__args__[0]
         lines.append(f"potential (type {kind}): {cls.model_fields['type'].description}")

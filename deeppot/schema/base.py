@@ -96,6 +96,9 @@ class Section(BaseModel):
                 continue
             extra = info.json_schema_extra or {}
             type_text = extra.get("type_text") or type_name(info.annotation)
+            type_text += "".join(f" {op} {show(getattr(m, attr))}" for m in info.metadata
+                                 for attr, op in (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤"))
+                                 if getattr(m, attr, None) is not None)
             if info.is_required():
                 default = "(required)"
             else:

@@ -62,9 +62,26 @@ def resolve_systems(cfg: dict, base: Path, where: str) -> None:
                 raise ConfigError(f"{where}: training/{key}/systems[{k}]: {entry}: no such file or directory")
             resolved.append(str(path))
         section["systems"] = resolved
-        probs = section["sys_probs"]
-        if probs is not None and len(probs) != len(resolved) and not any(glob.has_magic(s) for s in resolved):
-            raise ConfigError(f"{where}: training/{key}/sys_probs: {len(probs)} entries for {len(resolved)} systems")
+        _check_per_system(section, f"{where}: training/{key}")
+
+
+def _check_per_system(section: dict, where: str) -> None:
+    """Lists with one entry per system, and auto_prob blocks, against the systems the paths expand to."""
+    from deeppot.data.system import expand_system_paths
+    from deeppot.errors import DataError
+
+    try:
+        nsys = len(expand_system_paths(section["systems"]))
+    except DataError as err:
+        raise ConfigError(f"{where}/systems: {err}") from None
+    for name in ("sys_probs", "batch_size"):
+        value = section[name]
+        if isinstance(value, list) and len(value) != nsys:
+            raise ConfigError(f"{where}/{name}: {len(value)} entries for {nsys} systems")
+    for block in section["auto_prob"].split(";")[1:]:
+        stop = int(block.split(":")[1])
+        if stop > nsys:
+            raise ConfigError(f"{where}/auto_prob: block {block} goes beyond the {nsys} systems")
 
 
 def check_outputs(cfg: dict, workdir: Path, where: str) -> None:
