@@ -189,6 +189,8 @@ def prepare(group: str, case: dict, assets: dict, work: Path) -> tuple[list[str]
         else:
             cfg = patch(base, case, names)
             text = yaml.safe_dump(cfg) if case.get("yaml") else json.dumps(cfg)
+            if "sub" in case:
+                text = text.replace(*case["sub"])
         (work / name).write_text(text)
         return (["train", str(work / name), "--no-progress"] if group == "train"
                 else ["md", str(work / name), "--no-progress"]), name

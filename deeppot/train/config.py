@@ -34,9 +34,7 @@ def load_config(path: str | Path) -> dict:
     try:
         text = path.read_text()
         if path.suffix in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
+            data = _yaml_load(text)
         else:
             data = json.loads(text)
     except Exception as err:
@@ -45,6 +43,28 @@ def load_config(path: str | Path) -> dict:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the input must be a mapping of sections")
     return data
+
+
+def _yaml_load(text: str):
+    """``yaml.safe_load`` with YAML 1.2's floats: ``1e-3`` is a number, as in JSON (PyYAML's 1.1 rules
+    read it as a string, and DeePMD-kit inputs are full of such learning rates)."""
+    import re
+
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.yaml_implicit_resolvers = {k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+                    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+                    |[-+]?\.(?:inf|Inf|INF)
+                    |\.(?:nan|NaN|NAN))$""", re.X),
+        list("-+0123456789."))
+    return yaml.load(text, Loader=Loader)  # noqa: S506 (a SafeLoader subclass)
 
 
 def resolve_systems(cfg: dict, base: Path, where: str) -> None:

@@ -37,6 +37,10 @@ def test_yaml_input_and_parse_errors(tmp_path):
 
     (tmp_path / "in.yaml").write_text(yaml.safe_dump(tiny_config()))
     assert load_config(tmp_path / "in.yaml")["training"]["numb_steps"] == 6
+    # YAML 1.2 / JSON floats: 1e-3 is a number (PyYAML alone reads it as a string)
+    (tmp_path / "lr.yaml").write_text("learning_rate: {start_lr: 1e-3, stop_lr: 3.51e-8, decay_steps: 5000}\n")
+    assert load_config(tmp_path / "lr.yaml")["learning_rate"] == {"start_lr": 1e-3, "stop_lr": 3.51e-8,
+                                                                   "decay_steps": 5000}
     (tmp_path / "bad.json").write_text("{ not json")
     with pytest.raises(ConfigError, match="bad.json: cannot parse"):
         load_config(tmp_path / "bad.json")
@@ -48,6 +52,21 @@ def test_schema_doc_lists_every_section():
         assert section in text
     for key in ("rcut_smth", "stop_lr", "limit_pref_f", "max_ckpt_keep", "set_prefix", "precision"):
         assert f"  {key} " in text
+
+
+def test_bundled_example_inputs_are_valid():
+    from train_helpers import ROOT
+
+    from deeppot.md.config import normalize as md_normalize
+
+    for path in (ROOT / "examples").rglob("*.json"):
+        if "/data/" in str(path):
+            continue
+        cfg = load_config(path)
+        if "model" in cfg:
+            normalize(cfg, where=str(path))
+        else:
+            md_normalize(cfg, where=path.name)  # no base: the models it names are made by the demo
 
 
 def test_descriptor_sections_are_per_type():
