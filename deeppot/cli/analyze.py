@@ -6,11 +6,11 @@ HELP = "structure analysis: rdf, adf, steinhardt, tetrahedral, msd"
 
 
 def add_arguments(parser) -> None:
-    from deeppot.cli.argtypes import nonnegative_int, positive_float, positive_int
+    from deeppot.cli.argtypes import nonnegative_int, output_file, positive_float, positive_int
 
     parser.add_argument("kind", choices=["rdf", "adf", "steinhardt", "tetrahedral", "msd"])
     parser.add_argument("trajectories", nargs="+", help="extxyz / ASE trajectories, deeppot md output, DeePMD systems")
-    parser.add_argument("-o", "--output", required=True, help="CSV file (a PNG is written beside it)")
+    parser.add_argument("-o", "--output", required=True, type=output_file, help="CSV file (a PNG is written beside it)")
     parser.add_argument("--species", default=None, help="element for steinhardt/tetrahedral/msd (and adf centre)")
     parser.add_argument("--pair", nargs=2, default=None, metavar=("A", "B"), help="rdf species pair (default all)")
     parser.add_argument("--triplet", nargs=3, default=None, metavar=("J", "I", "K"), help="adf triplet j-i-k")

@@ -46,3 +46,20 @@ def port(text: str) -> int:
     if value > 65535:
         raise argparse.ArgumentTypeError(f"{text} must be a port number 1..65535")
     return value
+
+
+def output_file(text: str) -> str:
+    """A file the command will write: not a directory, and in a directory that exists (or can be made)
+    and is writable, checked before any work."""
+    import os
+    from pathlib import Path
+
+    path = Path(text)
+    if not text or path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory, not a file name")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text}: {parent} is not a writable directory")
+    return text

@@ -6,10 +6,10 @@ HELP = "tabulate embedding nets for faster inference"
 
 
 def add_arguments(parser) -> None:
-    from deeppot.cli.argtypes import positive_float, positive_int
+    from deeppot.cli.argtypes import output_file, positive_float, positive_int
 
     parser.add_argument("-i", "--input", required=True, help="model file to compress (.dp)")
-    parser.add_argument("-o", "--output", required=True, help="compressed model file (.dp)")
+    parser.add_argument("-o", "--output", required=True, type=output_file, help="compressed model file (.dp)")
     parser.add_argument("-s", "--step", type=positive_float, default=0.01,
                         help="table stride in the normalised input (default 0.01; 10x beyond the data range)")
     parser.add_argument("-e", "--extrapolate", type=positive_float, default=5.0,

@@ -6,8 +6,10 @@ HELP = "write a trained checkpoint as a safe model file (.dp)"
 
 
 def add_arguments(parser) -> None:
+    from deeppot.cli.argtypes import output_file
+
     parser.add_argument("-c", "--checkpoint", default=".", help="checkpoint file, prefix or directory (default .)")
-    parser.add_argument("-o", "--output", default="frozen_model.dp", help="model file (default frozen_model.dp)")
+    parser.add_argument("-o", "--output", default="frozen_model.dp", type=output_file, help="model file (default frozen_model.dp)")
 
 
 def run(args) -> int:

@@ -6,11 +6,12 @@ HELP = "model deviation of an ensemble on a trajectory or system"
 
 
 def add_arguments(parser) -> None:
-    from deeppot.cli.argtypes import positive_int
+    from deeppot.cli.argtypes import output_file, positive_int
 
     parser.add_argument("-m", "--models", nargs="+", required=True, help="model files (.dp), at least two")
     parser.add_argument("-s", "--system", required=True, help="system (DeePMD dir) or trajectory (extxyz ...)")
-    parser.add_argument("-o", "--output", default="model_devi.out", help="output file (default model_devi.out)")
+    parser.add_argument("-o", "--output", default="model_devi.out", type=output_file,
+                        help="output file (default model_devi.out)")
     parser.add_argument("-f", "--frequency", type=positive_int, default=1, help="steps between frames (step column)")
 
 

@@ -6,13 +6,14 @@ HELP = "energy / force / virial errors of a model on labelled data"
 
 
 def add_arguments(parser) -> None:
-    from deeppot.cli.argtypes import nonnegative_int
+    from deeppot.cli.argtypes import nonnegative_int, output_file
 
     parser.add_argument("-m", "--model", required=True, help="model file (.dp)")
     parser.add_argument("-s", "--system", nargs="+", required=True, help="labelled systems")
     parser.add_argument("-n", "--numb-test", type=nonnegative_int, default=0, help="frames per system (0: all)")
-    parser.add_argument("-d", "--detail-file", default=None, help="prefix of per-frame detail files and parity plot")
-    parser.add_argument("--json", default=None, help="write the summary as JSON to this file")
+    parser.add_argument("-d", "--detail-file", default=None, type=output_file,
+                        help="prefix of per-frame detail files and parity plot")
+    parser.add_argument("--json", default=None, type=output_file, help="write the summary as JSON to this file")
 
 
 def run(args) -> int:
