@@ -9,7 +9,8 @@ def add_arguments(parser) -> None:
     from deeppot.cli.argtypes import output_file, positive_float, positive_int
 
     parser.add_argument("-i", "--input", required=True, help="model file to compress (.dp)")
-    parser.add_argument("-o", "--output", required=True, type=output_file, help="compressed model file (.dp)")
+    parser.add_argument("-o", "--output", required=True, type=output_file,
+                        help="compressed model file (.dp); an existing model file there (not the input) is replaced")
     parser.add_argument("-s", "--step", type=positive_float, default=0.01,
                         help="table stride in the normalised input (default 0.01; 10x beyond the data range)")
     parser.add_argument("-e", "--extrapolate", type=positive_float, default=5.0,
@@ -20,6 +21,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("-n", "--nframes", type=positive_int, default=4, help="frames per system for the check")
     parser.add_argument("--min-nbor-dist", type=positive_float, default=None,
                         help="closest neighbour distance (Å) the table must cover")
+    from deeppot.cli.outputs import add_force
+
+    add_force(parser)
 
 
 def run(args) -> int:
@@ -29,8 +33,10 @@ def run(args) -> int:
     from deeppot.errors import ModelFileError
     from deeppot.model.compress import compress_model, tabulation_error
     from deeppot.model.deep_pot import DeepPot
+    from deeppot.cli.outputs import check_output, is_model_file
     from deeppot.model.dp_format import load_model, save_model
 
+    check_output(args.output, args.force, "model file", is_model_file, inputs=(args.input,))
     model = load_model(args.input)
     if getattr(model, "compression", None):
         raise ModelFileError(f"{args.input}: model is already compressed")

@@ -12,6 +12,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("-s", "--system", required=True, help="system (DeePMD dir) or trajectory (extxyz ...)")
     parser.add_argument("-o", "--output", default="model_devi.out", type=output_file,
                         help="output file (default model_devi.out)")
+    from deeppot.cli.outputs import add_force
+
+    add_force(parser)
     parser.add_argument("-f", "--frequency", type=positive_int, default=1, help="steps between frames (step column)")
 
 
@@ -24,6 +27,10 @@ def run(args) -> int:
     from deeppot.model.deep_pot import DeepPot
     from deeppot.model.deviation import HEADER, ensemble_deviation
 
+    from deeppot.cli.outputs import check_output, first_line_contains
+
+    check_output(args.output, args.force, "model-devi output", first_line_contains("max_devi_f"),
+                 inputs=(*args.models, args.system))
     if len(args.models) < 2:
         raise DeeppotError("model-devi needs at least two models")
     models = [DeepPot(m) for m in args.models]

@@ -14,6 +14,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("-d", "--detail-file", default=None, type=output_file,
                         help="prefix of per-frame detail files and parity plot")
     parser.add_argument("--json", default=None, type=output_file, help="write the summary as JSON to this file")
+    from deeppot.cli.outputs import add_force
+
+    add_force(parser)
 
 
 def run(args) -> int:
@@ -24,6 +27,15 @@ def run(args) -> int:
     from deeppot.model.accuracy import Errors, accumulate_errors, as_json, report_lines, write_detail
     from deeppot.model.deep_pot import DeepPot
 
+    from deeppot.cli.outputs import check_output, first_line_contains, is_test_json
+
+    inputs = (args.model, *args.system)
+    if args.json:
+        check_output(args.json, args.force, "deeppot test summary", is_test_json, inputs)
+    if args.detail_file:
+        for suffix, word in (("e", "data_e"), ("e_peratom", "data_e"), ("f", "data_fx"), ("v", "data_v0")):
+            check_output(f"{args.detail_file}.{suffix}.out", args.force, "deeppot test detail file",
+                         first_line_contains(word), inputs)
     dp = DeepPot(args.model)
     systems = load_systems(args.system, type_map=dp.get_type_map())
     total = Errors()

@@ -185,3 +185,31 @@ def test_outputs_follow_the_umask(tmp_path, umask, water_data):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
     for name in ("npy", "npy/w", "npy/w/set.000"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o777 & ~umask, name
+
+
+def test_one_shot_commands_replace_only_their_own_earlier_outputs(tmp_path, water_data, capsys):
+    assert train(tmp_path, tiny_config(steps=1, save=1)) == 0
+    model = str(tmp_path / "m.dp")
+    assert main(["freeze", "-c", str(tmp_path), "-o", model]) == 0
+    assert main(["freeze", "-c", str(tmp_path), "-o", model]) == 0  # its own earlier output: replaced
+    notes = tmp_path / "notes.txt"
+    notes.write_text("precious")
+    capsys.readouterr()
+    commands = [["freeze", "-c", str(tmp_path), "-o", str(notes)],
+                ["compress", "-i", model, "-o", str(notes)],
+                ["compress", "-i", model, "-o", model],
+                ["model-devi", "-m", model, model, "-s", str(water_data / "data_2"), "-o", str(notes)],
+                ["test", "-m", model, "-s", str(water_data / "data_2"), "-n", "1", "--json", str(notes)],
+                ["test", "-m", model, "-s", str(water_data / "data_2"), "-n", "1", "-d", str(tmp_path / "notes")]]
+    (tmp_path / "notes.e.out").write_text("precious")
+    for command in commands:
+        assert main(command) == 2, command
+        lines = error_lines(capsys)
+        assert len(lines) == 1 and "--force" in lines[0], (command, lines)
+    assert notes.read_text() == "precious" and (tmp_path / "notes.e.out").read_text() == "precious"
+    assert main(["freeze", "-c", str(tmp_path), "-o", str(notes), "--force"]) == 0
+    from deeppot.data import load_system, write_deepmd_npy
+
+    write_deepmd_npy(load_system(water_data / "data_2").subset(slice(0, 2)), tmp_path / "two")
+    two = ["model-devi", "-m", model, model, "-s", str(tmp_path / "two"), "-o", str(tmp_path / "devi.out")]
+    assert main(two) == 0 and main(two) == 0  # reruns replace their own output
