@@ -23,6 +23,7 @@ def run(args) -> int:
 
     import torch
 
+    from deeppot.interrupt import Interrupted, graceful_stop
     from deeppot.train.config import load_training_input
     from deeppot.train.trainer import Trainer
 
@@ -35,7 +36,10 @@ def run(args) -> int:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     # every check that needs no data runs here, before any work; data paths are relative to the input file
     cfg = load_training_input(args.input)
-    trainer = Trainer(cfg, Path.cwd(), restart=args.restart, init_model=args.init_model,
-                      progress=not args.no_progress, input_name=args.input)
+    with graceful_stop() as stop:  # loading data and statistics: nothing to save yet
+        trainer = Trainer(cfg, Path.cwd(), restart=args.restart, init_model=args.init_model,
+                          progress=not args.no_progress, input_name=args.input)
+    if stop.requested:
+        raise Interrupted(f"train stopped by {stop.name} before the first step (no checkpoint yet)", stop.signum)
     trainer.run()
     return 0
