@@ -30,10 +30,10 @@ def run(args) -> int:
     import numpy as np
     import torch
 
+    from deeppot.cli.outputs import check_output, is_model_file
     from deeppot.errors import ModelFileError
     from deeppot.model.compress import compress_model, tabulation_error
     from deeppot.model.deep_pot import DeepPot
-    from deeppot.cli.outputs import check_output, is_model_file
     from deeppot.model.dp_format import load_model, save_model
 
     check_output(args.output, args.force, "model file", is_model_file, inputs=(args.input,))

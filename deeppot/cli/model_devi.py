@@ -21,13 +21,12 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import numpy as np
 
+    from deeppot.cli.outputs import check_output, first_line_contains
     from deeppot.data import load_system
     from deeppot.errors import DeeppotError
     from deeppot.fileio import atomic_write
     from deeppot.model.deep_pot import DeepPot
     from deeppot.model.deviation import HEADER, ensemble_deviation
-
-    from deeppot.cli.outputs import check_output, first_line_contains
 
     check_output(args.output, args.force, "model-devi output", first_line_contains("max_devi_f"),
                  inputs=(*args.models, args.system))

@@ -56,7 +56,7 @@ def check_output(path: str | Path, force: bool, kind: str, looks_like: Callable[
         raise DeeppotError(f"{path}: is a directory")
     if force or not (path.exists() or path.is_symlink()):
         return
-    if path.is_file() and not (path.resolve() in [Path(s).resolve() for s in inputs]) and looks_like(path):
+    if path.is_file() and looks_like(path):
         return
     raise DeeppotError(f"{path}: exists and is not a {kind}; choose another name, or --force to replace it")
 

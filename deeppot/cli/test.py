@@ -22,12 +22,11 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import json
 
+    from deeppot.cli.outputs import check_output, first_line_contains, is_test_json
     from deeppot.data import load_systems
     from deeppot.fileio import atomic_write
     from deeppot.model.accuracy import Errors, accumulate_errors, as_json, report_lines, write_detail
     from deeppot.model.deep_pot import DeepPot
-
-    from deeppot.cli.outputs import check_output, first_line_contains, is_test_json
 
     inputs = (args.model, *args.system)
     if args.json:

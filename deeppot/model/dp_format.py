@@ -29,8 +29,8 @@ from deeppot.core.network import MLP, Layer
 from deeppot.errors import ModelFileError
 from deeppot.fileio import atomic_path
 from deeppot.model.energy_model import EnergyModel
-from deeppot.model.shape_check import check_array_shapes
 from deeppot.model.limits import check_dp_json
+from deeppot.model.shape_check import check_array_shapes
 
 PRECISIONS = {"float64": torch.float64, "float32": torch.float32, "default": torch.float64}
 

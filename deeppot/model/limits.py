@@ -236,7 +236,7 @@ def _fitting(c: Checker, fit: dict, ntypes: int, out: dict, params: list[int]) -
     _collection(c, fit, "nets", path, ntypes, dim, out, params)
     var = c.obj(fit, "@variables", path)
     _ref_shape(c, var, "bias_atom_e", path, ntypes, out)
-    for name, value in var.items():
+    for name in var:
         if name != "bias_atom_e":
             _ref_shape(c, var, name, path, MAX_WIDTH, out)
 

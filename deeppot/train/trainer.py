@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from deeppot.core import explicit
 from deeppot.data import load_systems
 from deeppot.data.system import System
 from deeppot.errors import ConfigError, ModelFileError
-from deeppot.core import explicit
 from deeppot.model.build import build_model
 from deeppot.model.stats import StatFrames, compute_input_stats
 from deeppot.train import checkpoint as ckpt
