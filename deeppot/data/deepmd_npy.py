@@ -22,8 +22,27 @@ FILES = {"coord": (3, True), "box": (9, False), "energy": (1, False), "force": (
          "virial": (9, False), "atom_ener": (1, True)}
 
 
+def _check_npy_header(path: Path) -> None:
+    """Refuse an .npy whose header declares more data than the file holds (before numpy allocates it)."""
+    fmt = np.lib.format
+    with open(path, "rb") as handle:
+        version = fmt.read_magic(handle)
+        read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+        shape, _, dtype = read_header(handle)
+        stored = path.stat().st_size - handle.tell()
+    if dtype.hasobject:
+        raise DataError(f"{path}: holds Python objects, not numbers")
+    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if declared > stored:
+        raise DataError(f"{path}: header declares {shape} {dtype} ({declared} bytes), the file holds {stored}")
+
+
 def _read_array(path: Path) -> np.ndarray:
+    if not path.is_file():  # a FIFO or device would block or never end
+        raise DataError(f"{path}: not a regular file")
     try:
+        if path.suffix == ".npy":
+            _check_npy_header(path)
         arr = np.load(path, allow_pickle=False) if path.suffix == ".npy" else np.loadtxt(path, ndmin=2)
     except ValueError as err:
         raise DataError(f"{path}: unreadable ({err})") from None

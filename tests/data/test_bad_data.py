@@ -59,3 +59,30 @@ def test_cli_reports_bad_data_in_one_line(sysdir):
     assert run.returncode == 2
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert lines == [f"deeppot: error: {sysdir}: energy contains NaN or inf (first in frame 0)"]
+
+
+def test_npy_declaring_more_data_than_it_holds_is_refused_before_allocation(sysdir):
+    import time
+
+    coord = sysdir / "set.000" / "coord.npy"
+    raw = coord.read_bytes()
+    shape = f"({np.load(coord).shape[0]}, {np.load(coord).shape[1]})".encode()
+    huge = b"(400000000000, 576)"
+    header_end = raw.index(b"\n") + 1
+    header = raw[:header_end].replace(shape, huge)
+    header = header[:-1].rstrip(b" ")
+    pad = header_end - len(header) - 1
+    coord.write_bytes(header + b" " * pad + b"\n" + raw[header_end:])  # same header length
+    t0 = time.perf_counter()
+    with pytest.raises(DataError, match=r"coord.npy: header declares \(400000000000, 576\)"):
+        load_system(sysdir)
+    assert time.perf_counter() - t0 < 2
+
+
+def test_fifo_in_place_of_an_array_is_refused_without_blocking(sysdir):
+    import os
+
+    (sysdir / "set.000" / "force.npy").unlink()
+    os.mkfifo(sysdir / "set.000" / "force.npy")
+    with pytest.raises(DataError, match="force.npy: not a regular file"):
+        load_system(sysdir)
