@@ -17,7 +17,7 @@ from ase.build import bulk
 FILES = ("thermo.log", "traj.extxyz", "restart.npz")
 
 
-def write_input(directory: Path, output_dir: str, steps: int = 300, **overrides) -> Path:
+def write_input(directory: Path, output_dir: str, steps: int = 400, **overrides) -> Path:
     structure = directory / "ar.xyz"
     if not structure.exists():
         atoms = bulk("Ar", "fcc", a=5.3, cubic=True).repeat(2)
@@ -38,10 +38,14 @@ def start(path: Path, *extra) -> subprocess.Popen:
                             cwd=path.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+def wait_for_new_restart(path: Path, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Wait until ``path`` is (re)written: the run is past its start-up and inside the MD loop."""
+    before = path.stat().st_mtime_ns if path.exists() else None
     end = time.monotonic() + timeout
-    while not path.exists() and proc.poll() is None and time.monotonic() < end:
-        time.sleep(0.02)
+    while proc.poll() is None and time.monotonic() < end:
+        if path.exists() and path.stat().st_mtime_ns != before:
+            return
+        time.sleep(0.01)
 
 
 def finish(proc: subprocess.Popen, timeout: float = 120.0) -> tuple[int, str]:
@@ -68,18 +72,23 @@ def reference(tmp_path_factory):
         proc.kill()
 
 
-def kill_and_resume(directory: Path, name: str, seed: int, kills: int, max_delay_s: float) -> None:
-    """Run, SIGKILL at random moments ``kills`` times (resuming each time), then run to the end."""
+def kill_and_resume(directory: Path, name: str, seed: int, kills: int, max_delay_s: float) -> list[int]:
+    """Run, SIGKILL at random moments ``kills`` times (resuming each time), then run to the end.
+
+    Returns the step of the restart file each kill left (so callers can see the kills hit mid-run).
+    """
     rng = random.Random(seed)
     path = write_input(directory, name)
     out = directory / name
-    restart = []
+    restart, steps = [], []
     for _ in range(kills):
         proc = start(path, *restart)
-        wait_for(out / "restart.npz", proc)
+        wait_for_new_restart(out / "restart.npz", proc)
         time.sleep(rng.uniform(0.0, max_delay_s))
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
+        with np.load(out / "restart.npz") as data:
+            steps.append(json.loads(str(data["meta"]))["step"])
         # what a crash mid-write of a non-atomic writer would leave behind: the resumed run must drop it
         if rng.random() < 0.5:
             with open(out / "traj.extxyz", "ab") as handle:
@@ -89,6 +98,7 @@ def kill_and_resume(directory: Path, name: str, seed: int, kills: int, max_delay
         restart = ["--restart", str(out / "restart.npz")]
     code, err = finish(start(path, *restart))
     assert code == 0, err
+    return steps
 
 
 def assert_same_bytes(out: Path, expected: dict[str, bytes]) -> None:
@@ -101,16 +111,18 @@ def assert_same_bytes(out: Path, expected: dict[str, bytes]) -> None:
 
 def test_kill9_at_random_moments_then_resume_equals_uninterrupted(reference):
     directory, expected = reference
-    kill_and_resume(directory, "killed", seed=11, kills=2, max_delay_s=0.8)
+    steps = kill_and_resume(directory, "killed", seed=11, kills=2, max_delay_s=0.6)
     assert_same_bytes(directory / "killed", expected())
+    assert steps[0] < 400 and steps[1] > steps[0], steps  # both kills landed inside the MD loop
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
 def test_kill9_many_seeds(reference, seed):
     directory, expected = reference
-    kill_and_resume(directory, f"killed_{seed}", seed=seed, kills=3, max_delay_s=1.5)
+    steps = kill_and_resume(directory, f"killed_{seed}", seed=seed, kills=3, max_delay_s=1.0)
     assert_same_bytes(directory / f"killed_{seed}", expected())
+    assert steps[0] < 400, steps
 
 
 def test_sigterm_finishes_the_step_saves_a_restart_and_resumes_exactly(reference):
@@ -118,7 +130,7 @@ def test_sigterm_finishes_the_step_saves_a_restart_and_resumes_exactly(reference
     path = write_input(directory, "stopped")
     out = directory / "stopped"
     proc = start(path)
-    wait_for(out / "restart.npz", proc)
+    wait_for_new_restart(out / "restart.npz", proc)
     time.sleep(0.3)
     proc.send_signal(signal.SIGTERM)
     code, err = finish(proc)
