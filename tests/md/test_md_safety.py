@@ -318,3 +318,23 @@ def test_md_outputs_respect_the_umask(tmp_path, capsys, umask):
     for name in ("thermo.log", "traj.extxyz", "restart.npz"):
         assert (tmp_path / "out" / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
     assert (tmp_path / "out").stat().st_mode & 0o777 == 0o777 & ~umask
+
+
+@pytest.mark.parametrize("damage,expected", [
+    ("old_traj", "traj.extxyz: frame 0 carries no step= (written by an older deeppot?)"),
+    ("other_log", "thermo.log: columns 'step time_ps temperature_K' differ from this run's"),
+])
+def test_outputs_that_cannot_be_cut_to_the_restart_step_are_refused_untouched(finished_run, capsys, damage,
+                                                                               expected):
+    import ase.io
+
+    out = finished_run / "out"
+    if damage == "old_traj":
+        ase.io.write(out / "traj.extxyz", argon(), format="extxyz")  # no step= in the comment line
+    else:
+        (out / "thermo.log").write_text("step time_ps temperature_K\n0 0 100\n")
+    before = snapshot(out)
+    path = write_input(finished_run, steps=60)
+    message = one_line_error(capsys, main(["md", str(path), "--restart", str(out / "restart.npz"), "--no-progress"]))
+    assert expected in message
+    assert snapshot(out) == before
