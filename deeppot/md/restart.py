@@ -11,6 +11,10 @@ count, symbols, atom types, masses, cell, the ``type_map``, the ensemble and an 
 potential (SHA-256 of the model file(s), or of the parameters). ``deeppot md --restart`` refuses
 a restart that differs from the md input in any of these, with one line saying what differs.
 
+Run parameters (time step, thermostat target, seed, number of steps, output intervals) may change
+between the run that wrote a restart and the one resuming from it; only then do outputs differ from an
+uninterrupted run.
+
 Restart files written before these checks existed (no ``format`` key in their meta) are accepted
 with a warning: everything stored in their arrays (atoms, species, types, masses, cell, ensemble)
 is still checked; only the potential's identity cannot be.
