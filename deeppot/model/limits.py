@@ -121,18 +121,30 @@ def check_model_config(model: dict, where: str) -> None:
     desc = c.obj(model, "descriptor", "model")
     kind = c.text(desc, "type", "model.descriptor")
     c.number(desc, "rcut", "model.descriptor", 1e-3, MAX_RCUT, default=6.0)
+    params = 0
     if kind == "loc_frame":
         _sel(c, desc, "model.descriptor", ntypes, ("sel_a", "sel_r"))
         c.int_list(desc, "axis_rule", "model.descriptor", -1, MAX_NNEI, 6 * MAX_NTYPES, length=6 * ntypes)
+        dim_out = 4 * sum(desc["sel_a"]) + sum(desc["sel_r"])
     else:
         _sel(c, desc, "model.descriptor", ntypes, ("sel",))
+        neuron = [10, 20, 40]
         if "neuron" in desc:
-            c.int_list(desc, "neuron", "model.descriptor", 1, MAX_WIDTH, MAX_LAYERS)
+            neuron = c.int_list(desc, "neuron", "model.descriptor", 1, MAX_WIDTH, MAX_LAYERS)
+        axis = 4
         if "axis_neuron" in desc:
-            c.integer(desc, "axis_neuron", "model.descriptor", 1, MAX_WIDTH)
+            axis = c.integer(desc, "axis_neuron", "model.descriptor", 1, MAX_WIDTH)
+        dims = [1, *neuron]
+        params += ntypes * ntypes * sum(a * b for a, b in zip(dims, dims[1:]))
+        dim_out = neuron[-1] * axis if neuron else 0
     fit = c.obj(model, "fitting_net", "model", required=False) or {}
+    neuron = [120, 120, 120]
     if "neuron" in fit:
-        c.int_list(fit, "neuron", "model.fitting_net", 1, MAX_WIDTH, MAX_LAYERS)
+        neuron = c.int_list(fit, "neuron", "model.fitting_net", 1, MAX_WIDTH, MAX_LAYERS)
+    dims = [dim_out, *neuron, 1]
+    params += ntypes * sum(a * b for a, b in zip(dims, dims[1:]))
+    if params > MAX_PARAMS:
+        raise c.fail("model", f"declares about {params} network weights (at most {MAX_PARAMS})")
 
 
 # ----------------------------------------------------------------------------------------

@@ -129,6 +129,8 @@ def resolve(path: str | Path) -> Path:
         if not pointer.exists():
             raise ModelFileError(f"{path}: no '{POINTER}' file naming a checkpoint")
         return _pointed(path, pointer)
+    if path.is_file() and path.name == POINTER:
+        return _pointed(path.parent, path)
     if path.exists():
         return path
     pointer = path.parent / POINTER

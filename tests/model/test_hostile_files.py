@@ -192,7 +192,8 @@ def test_checkpoint_meta_types_and_declared_sizes_are_checked(tmp_path):
     for change, needle in [({"step": "1"}, "'step' must be int"), ({"step": -1}, "negative"),
                            ({"model": []}, "'model' must be dict"), ({"run_id": "../x"}, "run_id"),
                            ({"optim_scalars": {"0/step": "x"}}, "optim_scalars"),
-                           ({"model": dict(good["model"], descriptor={"type": "se_e2_a", "sel": [10**9]})}, "sel")]:
+                           ({"model": dict(good["model"], descriptor={"type": "se_e2_a", "sel": [10**9]})}, "sel"),
+                           ({"model": dict(good["model"], fitting_net={"neuron": [8192] * 20})}, "network weights")]:
         with pytest.raises(ModelFileError, match=needle) as info:
             load_checkpoint(write(dict(good, **change)))
         assert "\n" not in str(info.value)
