@@ -63,3 +63,16 @@ def output_file(text: str) -> str:
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise argparse.ArgumentTypeError(f"{text}: {parent} is not a writable directory")
     return text
+
+
+class TypeMapAction(argparse.Action):
+    """``--type-map O H``: element names, each once."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        name = "/".join(self.option_strings)
+        seen = [v for k, v in enumerate(values) if v in values[:k]]
+        if seen:
+            parser.error(f"argument {name}: {seen[0]!r} is given twice")
+        if any(not v.strip() for v in values):
+            parser.error(f"argument {name}: empty element name")
+        setattr(namespace, self.dest, list(values))

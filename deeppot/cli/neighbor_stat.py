@@ -6,11 +6,12 @@ HELP = "minimum distance and maximum neighbour counts of data"
 
 
 def add_arguments(parser) -> None:
-    from deeppot.cli.argtypes import positive_float
+    from deeppot.cli.argtypes import TypeMapAction, positive_float
 
     parser.add_argument("-s", "--system", nargs="+", required=True, help="systems (DeePMD dirs, parents, files)")
     parser.add_argument("-r", "--rcut", type=positive_float, required=True, help="cutoff radius in Å")
-    parser.add_argument("-t", "--type-map", nargs="+", default=None, help="element order, e.g. O H")
+    parser.add_argument("-t", "--type-map", nargs="+", default=None, action=TypeMapAction,
+                        help="element order, e.g. O H")
 
 
 def run(args) -> int:
