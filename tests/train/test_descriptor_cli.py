@@ -19,6 +19,8 @@ DESCRIPTORS = {
     "se_e2_r": {"type": "se_e2_r", "sel": [20, 40], "rcut": 4.0, "rcut_smth": 0.5, "neuron": [4, 8], "seed": 1},
     "se_e3": {"type": "se_e3", "sel": [20, 40], "rcut": 3.5, "rcut_smth": 0.5, "neuron": [2, 4], "seed": 1},
     "se_r": {"type": "se_r", "sel": [20, 40], "rcut": 4.0, "rcut_smth": 0.5, "neuron": [4], "seed": 1},
+    "loc_frame": {"type": "loc_frame", "rcut": 4.0, "sel_a": [4, 8], "sel_r": [16, 32],
+                  "axis_rule": [0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0]},  # O: two nearest H; H: nearest O, nearest H
 }
 
 
