@@ -1,8 +1,9 @@
 """Build a fresh model from the ``model`` section of a DeePMD-kit style input.json.
 
-Defaults are DeePMD-kit's (``deepmd/utils/argcheck.py``), so an input that omits a key gets
-the same network DeePMD-kit would build. ``sel: "auto"`` must be resolved from data before
-calling :func:`build_model` (see :func:`deeppot.model.stats.auto_sel`).
+Defaults are DeePMD-kit's (``deepmd/utils/argcheck.py``), declared once in
+:mod:`deeppot.schema.train`, so an input that omits a key gets the same network DeePMD-kit
+would build. ``sel: "auto"`` must be resolved from data before calling :func:`build_model`
+(see :func:`deeppot.model.stats.auto_sel`).
 """
 
 from __future__ import annotations
@@ -13,19 +14,16 @@ from deeppot.core.descriptor import DESCRIPTORS
 from deeppot.core.fitting import EnergyFitting
 from deeppot.errors import ConfigError
 from deeppot.model.energy_model import EnergyModel
+from deeppot.schema.train import DESCRIPTOR_ALIASES, LocFrame, SeE2A, SeE2R, SeE3
 
 PRECISION = {"float64": torch.float64, "float32": torch.float32, "default": torch.float64}
 
-DESCRIPTOR_DEFAULTS = {
-    "se_e2_a": {"rcut": 6.0, "rcut_smth": 0.5, "neuron": [10, 20, 40], "axis_neuron": 4, "resnet_dt": False,
-                "type_one_side": False, "activation_function": "tanh"},
-    "se_e2_r": {"rcut": 6.0, "rcut_smth": 0.5, "neuron": [10, 20, 40], "resnet_dt": False,
-                "type_one_side": True, "activation_function": "tanh"},
-    "se_e3": {"rcut": 6.0, "rcut_smth": 0.5, "neuron": [10, 20, 40], "resnet_dt": False,
-              "activation_function": "tanh"},
-    "loc_frame": {"rcut": 6.0},
-}
-ALIASES = {"se_a": "se_e2_a", "se_r": "se_e2_r", "se_at": "se_e3", "se_a_3be": "se_e3"}
+#: aliases and network defaults per descriptor type come from the input declarations (one table)
+ALIASES = DESCRIPTOR_ALIASES
+_NET_KEYS = ("rcut", "rcut_smth", "neuron", "axis_neuron", "resnet_dt", "type_one_side", "activation_function")
+DESCRIPTOR_DEFAULTS = {kind: {k: cls.model_fields[k].default for k in _NET_KEYS if k in cls.model_fields}
+                       for kind, cls in (("se_e2_a", SeE2A), ("se_e2_r", SeE2R), ("se_e3", SeE3),
+                                         ("loc_frame", LocFrame))}
 # keys DeePMD-kit accepts that do not change the function deeppot computes
 IGNORED_DESCRIPTOR_KEYS = {"trainable", "exclude_types", "_comment", "tebd_input_mode"}
 
