@@ -66,11 +66,13 @@ def min_oo_distances(frames) -> np.ndarray:
     return out
 
 
-def g_oo(frames, rmax: float = 4.0, bin_width: float = BIN) -> tuple[np.ndarray, np.ndarray]:
-    """g_OO(r) on ``bin_width`` bins up to ``rmax`` (deeppot.analysis.rdf)."""
+def g_oo(frames, rmax: float = 6.0, bin_width: float = BIN) -> tuple[np.ndarray, np.ndarray]:
+    """g_OO(r) on ``bin_width`` bins up to ``rmax`` (deeppot.analysis.rdf on the oxygens alone: same g_OO,
+    a ninth of the pairs)."""
     from deeppot.analysis import rdf
 
-    return rdf(frames, ("O", "O"), rmax=rmax, nbins=int(round(rmax / bin_width)))
+    oxygens = [atoms[np.array(atoms.get_chemical_symbols()) == "O"] for atoms in frames]
+    return rdf(oxygens, ("O", "O"), rmax=rmax, nbins=int(round(rmax / bin_width)))
 
 
 def first_peak(r: np.ndarray, g: np.ndarray, window=PEAK_WINDOW, half_width: float = HALF_WIDTH
@@ -152,7 +154,7 @@ def main(argv=None) -> int:
     ap.add_argument("--height-tol", type=float, default=0.10, help="relative tolerance on the g_OO peak height")
     ap.add_argument("--pos-tol", type=float, default=0.05, help="tolerance on the g_OO peak position, Å")
     ap.add_argument("--json", default=None, help="write the checks here")
-    ap.add_argument("--csv", default=None, help="write g_OO(r) of MD and DFT on the check's bins here")
+    ap.add_argument("--csv", default=None, help="write g_OO(r) of MD and DFT here (CSV, and a PNG beside it)")
     args = ap.parse_args(argv)
 
     from deeppot.analysis import read_frames
@@ -174,8 +176,11 @@ def main(argv=None) -> int:
                                                "checks": [asdict(c) | {"verdict": c.verdict} for c in checks]},
                                               indent=1) + "\n")
     if args.csv:
-        np.savetxt(args.csv, np.column_stack([curves["r"], curves["md"], curves["dft"]]), delimiter=",",
-                   header="r_A,g_md,g_dft", comments="", fmt="%.6g")
+        from deeppot.analysis.plot import write_curves
+
+        write_curves(Path(args.csv), "r_A", "g_OO", [(f"MD ({len(md)} frames)", curves["r"], curves["md"]),
+                                                     (f"DFT ({len(dft)} frames)", curves["r"], curves["dft"])],
+                     "r (Å)", "g_OO(r)")
     return 0 if ok else 1
 
 
