@@ -13,13 +13,16 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
+from deeppot.model.limits import MAX_LAYERS, MAX_NNEI, MAX_NTYPES, MAX_RCUT, MAX_SEL, MAX_WIDTH
 from deeppot.schema.base import NOT_YET, Section, fail, register_union, show
 
 ACTIVATION = Literal["tanh", "gelu", "relu", "relu6", "softplus", "sigmoid", "silu", "linear", "none"]
 PRECISION = Literal["default", "float64", "float32"]
 PRECISION_NOT_YET = ("float16", "bfloat16", "half")
 Positive = Annotated[float, Field(gt=0)]
-Neurons = Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)]
+# upper bounds: those of model files (deeppot.model.limits), far above any published model
+Cutoff = Annotated[float, Field(gt=0, le=MAX_RCUT)]
+Neurons = Annotated[list[Annotated[int, Field(ge=1, le=MAX_WIDTH)]], Field(min_length=1, max_length=MAX_LAYERS)]
 
 #: descriptor types DeePMD-kit has and deeppot does not (yet)
 DESCRIPTORS_NOT_YET = ("se_atten", "se_atten_v2", "dpa1", "dpa2", "dpa3", "hybrid", "se_e3_tebd", "se_a_tpe",
@@ -42,7 +45,7 @@ class _SeBase(Section):
     sel: Any = Field("auto", description="max neighbours per type within rcut (list, one per type_map entry), "
                      "or \"auto\" / \"auto:F\" (from the training data, times F, default 1.1)",
                      json_schema_extra={"type_text": 'list[int] | "auto" | "auto:F"'})
-    rcut: Positive = Field(6.0, description="cutoff radius, Å")
+    rcut: Cutoff = Field(6.0, description="cutoff radius, Å")
     rcut_smth: float = Field(0.5, ge=0, description="where the smooth switch starts, Å (0 ≤ rcut_smth < rcut)")
     neuron: Neurons = Field([10, 20, 40], description="embedding net widths")
     resnet_dt: bool = Field(False, description="trainable timestep in residual embedding layers")
@@ -66,6 +69,8 @@ class _SeBase(Section):
             raise ValueError(f"{show(value)} is not a list of integers ≥ 0")
         if sum(value) == 0:
             raise ValueError(f"{show(value)}: at least one neighbour slot is needed")
+        if max(value) > MAX_SEL or sum(value) > MAX_NNEI:
+            raise ValueError(f"{show(value)}: at most {MAX_SEL} per type and {MAX_NNEI} in all")
         return value
 
     @model_validator(mode="after")
@@ -107,9 +112,9 @@ class SeE3(_SeBase):
 class LocFrame(Section):
     NOT_YET: ClassVar[dict[str, tuple]] = {"exclude_types": ([],)}
     type: Literal["loc_frame"] = Field(description="descriptor type")
-    rcut: Positive = Field(6.0, description="cutoff radius, Å")
-    sel_a: list[Annotated[int, Field(ge=0)]] = Field(description="full-information neighbours per type")
-    sel_r: list[Annotated[int, Field(ge=0)]] = Field(description="radial-only neighbours per type")
+    rcut: Cutoff = Field(6.0, description="cutoff radius, Å")
+    sel_a: list[Annotated[int, Field(ge=0, le=MAX_SEL)]] = Field(description="full-information neighbours per type")
+    sel_r: list[Annotated[int, Field(ge=0, le=MAX_SEL)]] = Field(description="radial-only neighbours per type")
     axis_rule: list[int] = Field(description="6 integers per type choosing the two axis atoms")
     precision: PRECISION = Field("default", description="float64 | float32 | default (= float64)")
     seed: int | None = Field(None, ge=0, description="random seed (no trainable descriptor weights)")
@@ -164,7 +169,7 @@ class Model(Section):
         "modifier": (), "compress": (), "pair_exclude_types": ([],), "atom_exclude_types": ([],),
         "preset_out_bias": (None,), "srtab_add_bias": (True,), "finetune_head": (), "data_bias_nsample": (10,),
     }
-    type_map: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] = Field(
+    type_map: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=MAX_NTYPES)] = Field(
         description="element symbol of each type, e.g. [\"O\", \"H\"]")
     descriptor: Descriptor = Field(description="descriptor section (type: se_e2_a | se_e2_r | se_e3 | loc_frame)",
                                    json_schema_extra={"type_text": "section"})
