@@ -85,7 +85,10 @@ def build_potential(spec: dict, base: Path, type_map_hint=None):
         from deeppot.potentials.lj import LennardJones
 
         args = {k: spec[k] for k in ("epsilon_eV", "sigma_A", "rcut_A", "pairs", "shift") if k in spec}
-        return LennardJones(type_map=spec.get("type_map", type_map_hint), **args)
+        try:
+            return LennardJones(type_map=spec.get("type_map", type_map_hint), **args)
+        except ValueError as err:  # a pair of elements the structure does not have
+            raise ConfigError(f"potential/pairs: {err}") from None
     if kind == "ase":
         from deeppot.potentials.ase_adapter import AseCalculatorPotential, make_calculator
 

@@ -32,6 +32,22 @@ class LJPotential(Section):
     type_map: Optional[Annotated[list[str], Field(min_length=1)]] = Field(None, description="element of each type "
                                                                            "(default: the structure's elements)")
 
+    @field_validator("pairs")
+    @classmethod
+    def _pair_names(cls, value):
+        for name in value or {}:
+            parts = name.split("-")
+            if len(parts) != 2 or not all(parts):
+                raise ValueError(f"pair {name!r}: write two element names joined by '-', e.g. \"O-H\"")
+        return value
+
+    @model_validator(mode="after")
+    def _pairs_in_type_map(self):
+        for name in self.pairs or {}:
+            if self.type_map and not set(name.split("-")) <= set(self.type_map):
+                raise fail("pairs", f"pair {name!r}: both elements must be in type_map {show(self.type_map)}")
+        return self
+
 
 class AsePotential(Section):
     type: Literal["ase"] = Field(description="an ASE calculator")
