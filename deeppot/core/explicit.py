@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from deeppot.core.neighbor import build_edges, check_sel
+from deeppot.core.network import MLP
 
 #: embedding/fitting activations the hand-written derivative covers (others use autograd)
 _ACT_OK = ("tanh",)
@@ -46,6 +47,8 @@ def supported(model) -> bool:
     if type(desc) is not DescriptorSeA or getattr(model, "compressed", False):
         return False
     nets = list(desc.embeddings) + list(model.fitting.nets)
+    if not all(isinstance(net, MLP) for net in nets):  # e.g. tabulated (compressed) embeddings
+        return False
     for net in nets:
         hidden = net.layers if net in desc.embeddings else net.layers[:-1]
         if any(layer.activation not in _ACT_OK or layer.b is None for layer in hidden):
@@ -97,8 +100,6 @@ def frame_edges(model, coord: np.ndarray, box: np.ndarray | None, atype: np.ndar
 
 def pad_frames(model, frames: list[tuple], atype: np.ndarray) -> PaddedFrames:
     """Build :class:`PaddedFrames` from per-frame ``(center, neighbor, rij)`` of equal-size frames."""
-    desc = model.descriptor
-    ntypes = model.ntypes
     n = len(atype)
     nf = len(frames)
     at = torch.as_tensor(np.tile(atype, nf), dtype=torch.long)
@@ -106,6 +107,18 @@ def pad_frames(model, frames: list[tuple], atype: np.ndarray) -> PaddedFrames:
     center = torch.cat([f[0] for f in frames]) + offset
     neighbor = torch.cat([f[1] for f in frames]) + offset
     rij = torch.cat([f[2] for f in frames])
+    return pad_edges(model, center, neighbor, rij, at, torch.arange(nf).repeat_interleave(n), nf)
+
+
+def pad_edges(model, center: torch.Tensor, neighbor: torch.Tensor, rij: torch.Tensor, at: torch.Tensor,
+              frame_of_atom: torch.Tensor, nf: int) -> PaddedFrames:
+    """:class:`PaddedFrames` from flat edges (E,) over atoms ``at`` (N,) of ``nf`` frames.
+
+    Edges at or beyond ``rcut`` (a skin list) are kept: their rows are exactly empty slots.
+    """
+    desc = model.descriptor
+    ntypes = model.ntypes
+    rij = rij.detach().to(torch.float64)
     # type-major order over all atoms (stable: frame-major within a type)
     order = torch.argsort(at, stable=True)
     row_of = torch.empty_like(order)
@@ -117,9 +130,9 @@ def pad_frames(model, frames: list[tuple], atype: np.ndarray) -> PaddedFrames:
     c_s, nb_s = row_of[center], row_of[neighbor]
     tj = at[neighbor]
     ti = atype_s[c_s]
-    frame_s = torch.arange(nf).repeat_interleave(n)[order]
+    frame_s = frame_of_atom[order]
     blocks = []
-    natoms = nf * n
+    natoms = int(at.shape[0])
     groups = [(None, tj_, slice(0, natoms)) for tj_ in range(ntypes)] if desc.type_one_side else \
         [(ti_, tj_, type_rows[ti_]) for ti_ in range(ntypes) for tj_ in range(ntypes)]
     far = torch.tensor([model.rcut, 0.0, 0.0], dtype=torch.float64)
@@ -187,10 +200,17 @@ def _skip(layer, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 _tanh_backward = torch.ops.aten.tanh_backward  # g·(1 − t²) in one pass, itself differentiable
 
 
-def embed_with_tangent(net, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """G(ŝ) and dG/dŝ for a column of scalars ``s`` (E, 1); both (E, M)."""
+def embed_with_tangent(net, s: torch.Tensor):
+    """G(ŝ) and dG/dŝ for a column of scalars ``s`` (E, 1), with the last residual kept apart.
+
+    Returns ``(g, gp, g_skip, gp_skip, skip)``: G = g + skip-expansion of g_skip (``skip`` 0:
+    none, 1: + g_skip, 2: + [g_skip, g_skip]), likewise G' from gp, gp_skip. Keeping the last
+    residual apart saves forming two (E, M) sums (and their backward): callers contract G with
+    (E, 4)-sized things, where the expansion is cheap (see :func:`_contract_t`, :func:`_contract_g`).
+    """
     x, dx = s, None
-    for layer in net.layers:
+    layers = list(net.layers)
+    for k, layer in enumerate(layers):
         if dx is None and layer.n_in == 1:
             z = torch.addmm(layer.b, x, layer.w) if x.shape[0] else x @ layer.w + layer.b
             dz = layer.w  # (1, n_out), broadcast over rows
@@ -201,9 +221,29 @@ def embed_with_tangent(net, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
         y, dy = t, _tanh_backward(dz.expand_as(t), t)
         if layer.idt is not None:
             y, dy = y * layer.idt, dy * layer.idt
-        x, dx = _skip(layer, y, x), (_skip(layer, dy, dx) if dx is not None else
-                                     _skip(layer, dy, torch.ones_like(x)))
-    return x, dx
+        dx_in = dx if dx is not None else torch.ones_like(x)
+        if k == len(layers) - 1:
+            return y, dy, x, dx_in, layer.skip
+        x, dx = _skip(layer, y, x), _skip(layer, dy, dx_in)
+    return x, dx, None, None, 0
+
+
+def _contract_t(g, g_skip, skip: int, rt: torch.Tensor) -> torch.Tensor:
+    """Gᵀ R̃ per centre: (n, M, 4) from g (n, w, M), g_skip (n, w, M or M/2), rt (n, w, 4)."""
+    out = torch.bmm(g.transpose(1, 2), rt)
+    if skip:
+        part = torch.bmm(g_skip.transpose(1, 2), rt)
+        out = out + (part if skip == 1 else torch.cat([part, part], dim=1))
+    return out
+
+
+def _contract_g(g, g_skip, skip: int, gs: torch.Tensor) -> torch.Tensor:
+    """G · ∂E/∂S per slot: (n, w, 4) from g (n, w, M), gs (n, M, 4)."""
+    out = torch.bmm(g, gs)
+    if skip:
+        half = gs.shape[1] // 2
+        out = out + torch.bmm(g_skip, gs if skip == 1 else gs[:, :half] + gs[:, half:])
+    return out
 
 
 def fit_with_gradient(net, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -255,97 +295,91 @@ def env_mat_and_jacobian(rij: torch.Tensor, rcut_smth: float, rcut: float, prote
 
 
 # ----- the model ------------------------------------------------------------------------------
-def evaluate(model, pf: PaddedFrames, virial: bool = True) -> dict[str, torch.Tensor]:
-    """Energies (nf,) and atom energies (nf, n) in float64, forces (nf, n, 3), virial (nf, 3, 3).
+def evaluate(model, pf: PaddedFrames, virial: bool = True, chunk_atoms: int = 0) -> dict[str, torch.Tensor]:
+    """Energies (nf,) and atom energies (N,) in float64, forces (N, 3), virial (nf, 3, 3).
 
-    Forces and virial come in the descriptor precision.
+    Atoms in the caller's (frame-major) order.
 
-    Differentiable (first order) in the model parameters when grad mode is on.
+    Forces and virial come in the descriptor precision. Differentiable (first order) in the
+    model parameters when grad mode is on. Centres are processed in chunks of at most
+    ``chunk_atoms`` (0: one chunk per type) that never cross a type boundary, so each chunk
+    has one fitting net and, for two-side embeddings, one centre type; E_i depends only on the
+    slots of centre i, so chunking is exact and keeps the working set in cache.
     """
     desc, fit = model.descriptor, model.fitting
-    dtype = model.dtype
-    m, axis, nnei = desc.neuron[-1], desc.axis_neuron, desc.nnei
+    dtype, fdtype = model.dtype, fit.dtype
     davg, dstd = desc.block_stats()
-    atype = pf.atype
-    natoms = pf.natoms
-    # ---- descriptor forward: S_i = Σ_slots G ⊗ R̃ over the blocks of each centre group
-    saved = []
-    s_parts: dict = {}
-    widths: dict = {}
-    for blk in pf.blocks:
-        rij = blk.rij.to(dtype)
-        raw, rhat, d0, d1, q = env_mat_and_jacobian(rij, desc.rcut_smth, desc.rcut, desc.env_protection)
-        ti_rows = atype[blk.rows]
-        mean = davg[ti_rows, blk.tj].unsqueeze(1)
-        std = dstd[ti_rows, blk.tj].unsqueeze(1)
-        rt = (raw - mean) / std
-        n, w = rt.shape[:2]
-        g, gp = embed_with_tangent(desc.embeddings[blk.net], rt[..., :1].reshape(-1, 1))
-        g, gp = g.view(n, w, m), gp.view(n, w, m)
-        contrib = torch.bmm(g.transpose(1, 2), rt)
-        s_parts[blk.ti] = contrib if blk.ti not in s_parts else s_parts[blk.ti] + contrib
-        widths[(blk.ti, blk.tj)] = w
-        saved.append((blk, rij, rhat, d0, d1, q, std, rt, g, gp))
-    s_mat = _assemble(s_parts, pf, m, dtype)
-    s_mat = s_mat + _empty_slots(desc, widths)[atype]
-    t_mat = s_mat / nnei
-    a_mat = t_mat[:, :axis]
-    d_mat = torch.bmm(t_mat, a_mat.transpose(1, 2)).reshape(natoms, m * axis)
-    # ---- fitting forward and its input gradient, per type (rows are contiguous)
-    # (networks in the fitting precision; atomic energies in float64, as DeePMD-kit)
-    fdtype = fit.dtype
-    d_fit = d_mat.to(fdtype)
-    e_parts, g_parts = [], []
-    for t, net in enumerate(fit.nets):
-        rows = pf.type_rows[t]
-        if rows.stop == rows.start:
-            continue
-        e, gd = fit_with_gradient(net, d_fit[rows])
-        e = e + fit.bias_atom_e[t, 0].to(fdtype)
-        e_parts.append(e.to(torch.float64) + model.out_bias[t])
-        g_parts.append(gd)
-    atom_energy = torch.cat(e_parts)
-    g_d = torch.cat(g_parts).to(dtype).view(natoms, m, axis)
-    # ---- back to T, then per slot
-    g_t = torch.bmm(g_d, a_mat)
-    g_a = torch.bmm(g_d.transpose(1, 2), t_mat)
-    g_t = g_t + torch.nn.functional.pad(g_a, (0, 0, 0, m - axis))
-    g_s = g_t / nnei
-    force = g_d.new_zeros((natoms, 3))
-    vir = g_d.new_zeros((pf.nframes, 3, 3)) if virial else None
-    for blk, rij, rhat, d0, d1, q, std, rt, g, gp in saved:
-        gs_b = g_s[blk.rows]
-        g_rt = torch.bmm(g, gs_b)                          # ∂E/∂R̃ through T
-        g_hat = (torch.bmm(gp, gs_b) * rt).sum(-1, keepdim=True)  # ∂E/∂ŝ through G
-        g_raw = torch.cat([g_rt[..., :1] + g_hat, g_rt[..., 1:]], dim=-1) / std
-        radial = g_raw[..., :1] * d0 + (g_raw[..., 1:] * rij).sum(-1, keepdim=True) * d1
-        g_edge = radial * rhat + q * g_raw[..., 1:]       # ∂E/∂r_ij (n, w, 3)
-        centers = torch.arange(blk.rows.start, blk.rows.stop)
-        force = force.index_add(0, centers, g_edge.sum(1))
-        force = force.index_add(0, blk.neighbor.reshape(-1), -g_edge.reshape(-1, 3))
-        if virial:
-            per_center = -torch.einsum("nwa,nwb->nab", g_edge, rij)
-            vir = vir.index_add(0, pf.frame_of_atom[blk.rows], per_center)
-    n_per = natoms // pf.nframes
-    energy = torch.zeros(pf.nframes, dtype=torch.float64).index_add(
-        0, pf.frame_of_atom, atom_energy.to(torch.float64))
-    out = {"energy": energy,
-           "atom_energy": atom_energy[pf.original].view(pf.nframes, n_per),
-           "force": force[pf.original].view(pf.nframes, n_per, 3)}
+    widths = {(blk.ti, blk.tj): blk.width for blk in pf.blocks}
+    empty = _empty_slots(desc, widths)
+    geometry = [_block_geometry(desc, blk, pf.atype, davg, dstd, dtype) for blk in pf.blocks]
+    force = torch.zeros((pf.natoms, 3), dtype=dtype)
+    vir = torch.zeros((pf.nframes, 3, 3), dtype=dtype) if virial else None
+    energies = []
+    for t, rows in enumerate(pf.type_rows):
+        step = chunk_atoms if chunk_atoms > 0 else max(1, rows.stop - rows.start)
+        for lo in range(rows.start, rows.stop, step):
+            hi = min(rows.stop, lo + step)
+            parts = [(blk, geo) for blk, geo in zip(pf.blocks, geometry) if blk.ti in (None, t)]
+            e, force, vir = _chunk(model, t, lo, hi, parts, empty[t], force, vir, pf)
+            energies.append(e)
+    atom_energy = torch.cat(energies)
+    energy = torch.zeros(pf.nframes, dtype=torch.float64).index_add(0, pf.frame_of_atom, atom_energy)
+    out = {"energy": energy, "atom_energy": atom_energy[pf.original], "force": force[pf.original]}
     if virial:
         out["virial"] = vir
     return out
 
 
-def _assemble(parts: dict, pf: PaddedFrames, m: int, dtype) -> torch.Tensor:
-    if None in parts:
-        return parts[None]
-    chunks = []
-    for t, rows in enumerate(pf.type_rows):
-        n = rows.stop - rows.start
-        if n:
-            chunks.append(parts[t] if t in parts else torch.zeros(n, m, 4, dtype=dtype))
-    return torch.cat(chunks)
+def _block_geometry(desc, blk: Block, atype, davg, dstd, dtype):
+    """Per-slot normalised rows R̃ and the Jacobian pieces of a block (all centres of the block)."""
+    rij = blk.rij.to(dtype)
+    raw, rhat, d0, d1, q = env_mat_and_jacobian(rij, desc.rcut_smth, desc.rcut, desc.env_protection)
+    ti_rows = atype[blk.rows]
+    mean = davg[ti_rows, blk.tj].unsqueeze(1)
+    std = dstd[ti_rows, blk.tj].unsqueeze(1)
+    return rij, (raw - mean) / std, rhat, d0, d1, q, std
+
+
+def _chunk(model, t: int, lo: int, hi: int, parts, empty_t, force, vir, pf):
+    """Atom energies (float64) of centres lo..hi (all of type t); forces and virial accumulated."""
+    desc, fit = model.descriptor, model.fitting
+    dtype, fdtype = model.dtype, fit.dtype
+    m, axis, nnei = desc.neuron[-1], desc.axis_neuron, desc.nnei
+    n = hi - lo
+    s_mat = empty_t.expand(n, m, 4)
+    saved = []
+    for blk, (rij, rt, rhat, d0, d1, q, std) in parts:
+        a, b = lo - blk.rows.start, hi - blk.rows.start
+        rij, rt, rhat, d0, d1, q, std = (x[a:b] for x in (rij, rt, rhat, d0, d1, q, std))
+        w = rt.shape[1]
+        g, gp, g_skip, gp_skip, skip = embed_with_tangent(desc.embeddings[blk.net], rt[..., :1].reshape(-1, 1))
+        g, gp = g.view(n, w, -1), gp.view(n, w, -1)
+        if skip:
+            g_skip, gp_skip = g_skip.view(n, w, -1), gp_skip.view(n, w, -1)
+        s_mat = s_mat + _contract_t(g, g_skip, skip, rt)
+        saved.append((blk.neighbor[a:b], rij, rt, rhat, d0, d1, q, std, (g, g_skip, gp, gp_skip, skip)))
+    t_mat = s_mat / nnei
+    a_mat = t_mat[:, :axis]
+    d_mat = torch.bmm(t_mat, a_mat.transpose(1, 2)).reshape(n, m * axis)
+    # fitting net in its own precision; atomic energies in float64 (as DeePMD-kit)
+    e, g_d = fit_with_gradient(fit.nets[t], d_mat.to(fdtype))
+    e = (e + fit.bias_atom_e[t, 0].to(fdtype)).to(torch.float64) + model.out_bias[t]
+    g_d = g_d.to(dtype).view(n, m, axis)
+    g_t = torch.bmm(g_d, a_mat) + torch.nn.functional.pad(torch.bmm(g_d.transpose(1, 2), t_mat),
+                                                          (0, 0, 0, m - axis))
+    g_s = g_t / nnei
+    centers = torch.arange(lo, hi)
+    for neighbor, rij, rt, rhat, d0, d1, q, std, (g, g_skip, gp, gp_skip, skip) in saved:
+        g_rt = _contract_g(g, g_skip, skip, g_s)                                   # ∂E/∂R̃ through T
+        g_hat = (_contract_g(gp, gp_skip, skip, g_s) * rt).sum(-1, keepdim=True)   # ∂E/∂ŝ through G
+        g_raw = torch.cat([g_rt[..., :1] + g_hat, g_rt[..., 1:]], dim=-1) / std
+        radial = g_raw[..., :1] * d0 + (g_raw[..., 1:] * rij).sum(-1, keepdim=True) * d1
+        g_edge = radial * rhat + q * g_raw[..., 1:]               # ∂E/∂r_ij (n, w, 3)
+        force = force.index_add(0, centers, g_edge.sum(1)).index_add(0, neighbor.reshape(-1),
+                                                                     -g_edge.reshape(-1, 3))
+        if vir is not None:
+            vir = vir.index_add(0, pf.frame_of_atom[lo:hi], -torch.einsum("nwa,nwb->nab", g_edge, rij))
+    return e, force, vir
 
 
 def _empty_slots(desc, widths: dict) -> torch.Tensor:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from deeppot.core import explicit
 from deeppot.core.descriptor import Descriptor, EdgeBatch
 from deeppot.core.fitting import EnergyFitting
 from deeppot.core.grad import chunked_energy_and_edge_gradient, derivatives_from_edge_gradient, energy_derivatives
@@ -41,6 +42,8 @@ class EnergyModel(nn.Module):
         #: time (exact; bounds memory and keeps the working set in cache: 1536 water atoms
         #: 810 -> 520 ms, peak memory halved)
         self.chunk_atoms = 128
+        #: centres per chunk of the explicit (hand-written derivative) inference path
+        self.explicit_chunk_atoms = 64
 
     # ----- metadata ------------------------------------------------------------------------
     @property
@@ -70,6 +73,13 @@ class EnergyModel(nn.Module):
                  forces: bool = True, atomic: bool = False, create_graph: bool = False
                  ) -> dict[str, torch.Tensor]:
         """Energies per frame and, if asked, forces and virials (flat over atoms)."""
+        if (forces and not create_graph and not atomic and not batch.rij.requires_grad
+                and batch.neighbor_types is None and explicit.supported(self)):
+            # inference: hand-written derivative, no autograd graph, chunks of centres (explicit.py)
+            pf = explicit.pad_edges(self, batch.center, batch.neighbor, batch.rij, batch.atype, frame_of_atom,
+                                    nframes)
+            with torch.no_grad():
+                return explicit.evaluate(self, pf, chunk_atoms=self.explicit_chunk_atoms)
         if forces and not create_graph and batch.natoms > 2 * self.chunk_atoms:
             return self._evaluate_chunked(batch, frame_of_atom, nframes, atomic)
         rij = batch.rij

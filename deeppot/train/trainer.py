@@ -183,9 +183,10 @@ class Trainer:
             cache = caches.setdefault(id(system), explicit.FrameCache(model, system))
             with torch.set_grad_enabled(create_graph):
                 out = explicit.evaluate(model, cache.get(frames))
-            pred = {"energy": out["energy"], "force": out["force"], "virial": out["virial"].reshape(len(frames), 9)}
+            nf = len(frames)
+            pred = {"energy": out["energy"], "force": out["force"].view(nf, -1, 3), "virial": out["virial"].view(nf, 9)}
             if "atom_ener" in self.loss.cfg and self.loss.active("ae"):
-                pred["atom_energy"] = out["atom_energy"]
+                pred["atom_energy"] = out["atom_energy"].view(nf, -1)
             return pred
         coord = torch.as_tensor(system.coord[frames], dtype=model.dtype)
         box = None if system.box is None else torch.as_tensor(system.box[frames], dtype=model.dtype)
