@@ -62,9 +62,9 @@ class _SeBase(Section):
     @classmethod
     def _sel(cls, value: Any) -> Any:
         if isinstance(value, str):
-            if re.fullmatch(r"auto(:\d+(\.\d*)?)?", value) and not value.endswith(":0"):
+            if re.fullmatch(r"auto(:\d+(\.\d*)?)?", value) and (":" not in value or float(value[5:]) >= 1):
                 return value
-            raise ValueError(f"{show(value)}: use a list of integers, \"auto\" or \"auto:F\" (F > 0, e.g. auto:1.1)")
+            raise ValueError(f"{show(value)}: use a list of integers, \"auto\" or \"auto:F\" (F ≥ 1, e.g. auto:1.1)")
         if not isinstance(value, list) or not value or not all(type(s) is int and s >= 0 for s in value):
             raise ValueError(f"{show(value)} is not a list of integers ≥ 0")
         if sum(value) == 0:

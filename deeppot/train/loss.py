@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import torch
 
+from deeppot.errors import ConfigError
 from deeppot.train.schedule import prefactor
+
+#: loss term -> label it needs
+LABELS = {"e": "energy", "f": "force", "v": "virial", "ae": "atom_ener"}
 
 
 class EnergyLoss:
@@ -22,6 +26,18 @@ class EnergyLoss:
 
     def active(self, key: str) -> bool:
         return bool(self.cfg[f"start_pref_{key}"] or self.cfg[f"limit_pref_{key}"])
+
+    def check_labels(self, systems) -> None:
+        """Before any work: some term with a non-zero prefactor must have labels in every system."""
+        for system in systems:
+            present = [name for name in LABELS.values() if getattr(system, name, None) is not None]
+            if not any(LABELS[k] in present for k in LABELS if self.active(k)):
+                self._nothing_to_fit(present, f"{system.path}: ")
+
+    def _nothing_to_fit(self, present, where: str = "") -> None:
+        wanted = [LABELS[k] for k in LABELS if self.active(k)]
+        raise ConfigError(f"{where}loss: the non-zero prefactors ask for {', '.join(wanted)} but the data has "
+                          f"{', '.join(sorted(present)) or 'no labels'}")
 
     def __call__(self, pred: dict, label: dict, natoms: int, lr: float) -> tuple[torch.Tensor, dict]:
         pref = {k: prefactor(self.cfg[f"start_pref_{k}"], self.cfg[f"limit_pref_{k}"], lr, self.start_lr)
@@ -48,5 +64,8 @@ class EnergyLoss:
             l2 = torch.mean((pred["atom_energy"] - label["atom_ener"]) ** 2)
             loss = loss + pref["ae"] * l2
             metrics["rmse_ae"] = float(l2.detach().sqrt())
+        used = [k for k, name in LABELS.items() if name in label and self.active(k)]
+        if not used:  # nothing to fit: the zero loss has no gradient
+            self._nothing_to_fit(label)
         metrics["rmse"] = float(loss.detach().clamp(min=0).sqrt())
         return loss, metrics

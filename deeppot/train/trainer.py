@@ -93,6 +93,7 @@ class Trainer:
         self.schedule = ExpDecayLR(lr["start_lr"], lr["stop_lr"], lr["decay_steps"], tr["numb_steps"],
                                    lr["decay_rate"], tr["warmup_steps"])
         self.loss = EnergyLoss(cfg["loss"], lr["start_lr"])
+        self.loss.check_labels(self.train_systems)
         self.start_step = 0
         self.run_id = ckpt.new_run_id()
         self._build(restart, init_model)
