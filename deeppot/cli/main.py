@@ -27,6 +27,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("analyze", "analyze", "structure analysis: rdf, adf, steinhardt, tetrahedral, msd"),
     ("ipi", "ipi", "run as an i-PI client (path-integral MD)"),
     ("convert", "convert", "convert data between formats (dpdata / ASE)"),
+    ("cg", "cg", "DeePCG: map atomistic trajectories with forces to a coarse-grained system"),
 ]
 
 

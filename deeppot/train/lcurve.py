@@ -86,7 +86,8 @@ def plot(path: Path, png: Path) -> None:
                 ax.semilogy(data[:, 0], data[:, k], label=name)
         ax.set_xlabel("step")
         ax.set_ylabel(f"{prefix} ({unit})")
-        ax.legend()
+        if ax.lines:  # force-only training (DeePCG) has no energy columns
+            ax.legend()
     fig.tight_layout()
     fig.savefig(png, dpi=120)
     plt.close(fig)

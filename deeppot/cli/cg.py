@@ -1,0 +1,79 @@
+"""``deeppot cg map TRAJ... -o OUTDIR --site O | --com``: atomistic trajectory with forces → CG npy system."""
+
+from __future__ import annotations
+
+HELP = "DeePCG coarse graining: map atomistic trajectories with forces to a CG system"
+
+
+def add_arguments(parser) -> None:
+    from deeppot.cli.argtypes import nonnegative_int, positive_float, positive_int
+
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = sub.add_parser("map", help="map trajectories (extxyz from deeppot md, DeePMD npy, any ASE file with forces)",
+                       description="Write OUTDIR: a DeePMD npy CG system (coord, box, force; no energy), "
+                                   "structure.extxyz (last frame with CG masses, for deeppot md) and cg.json.")
+    p.error = parser.error  # one-line errors from the sub-parser too
+    p.add_argument("trajectories", nargs="+", metavar="TRAJ", help="atomistic trajectories with forces (same atoms)")
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="CG system directory to write")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--site", nargs="+", metavar="EL",
+                       help="one CG site per atom of these species (water: O); CG force = force on that atom")
+    which.add_argument("--com", action="store_true",
+                       help="one CG site per molecule at its centre of mass; CG force = summed atomic forces")
+    p.add_argument("--index", metavar="FILE", default=None,
+                   help="molecules: one line of 0-based atom indices each (default: from covalent bonds in frame 0)")
+    p.add_argument("--bond-scale", type=positive_float, default=1.2,
+                   help="bond if d < scale x (sum of covalent radii) (default 1.2)")
+    p.add_argument("--mass", default="molecule", metavar="molecule|atom|AMU",
+                   help="site map: CG mass = its molecule's (default), the atom's own, or this number in amu")
+    p.add_argument("--name", nargs="+", default=[], metavar="FORMULA=NAME",
+                   help="COM map: CG type name of a molecule kind (default: its heaviest element, H2O -> O)")
+    p.add_argument("--skip", type=nonnegative_int, default=0, help="frames to drop at the start of each trajectory")
+    p.add_argument("--every", type=positive_int, default=1, help="keep every N-th frame")
+    p.add_argument("--force", action="store_true", help="replace a non-empty OUTDIR")
+
+
+def _mass(text: str):
+    import math
+
+    from deeppot.errors import DeeppotError
+
+    if text in ("molecule", "atom"):
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise DeeppotError(f"--mass {text}: use molecule, atom or a mass in amu") from None
+    if not (math.isfinite(value) and value > 0):
+        raise DeeppotError(f"--mass {text}: a mass must be a positive number of amu")
+    return value
+
+
+def _names(items: list[str]) -> dict[str, str]:
+    from deeppot.errors import DeeppotError
+
+    out = {}
+    for item in items:
+        formula, sep, name = item.partition("=")
+        if not sep or not formula or not name:
+            raise DeeppotError(f"--name {item}: write FORMULA=NAME, e.g. H2O=O")
+        out[formula] = name
+    return out
+
+
+def run(args) -> int:
+    from deeppot.cg import map_trajectories
+    from deeppot.errors import DeeppotError
+
+    if args.mass != "molecule" and args.com:
+        raise DeeppotError("--mass applies to --site maps; a COM site has its molecule's mass")
+    if args.name and not args.com:
+        raise DeeppotError("--name applies to --com maps; a site map's types are the site species")
+    cg, cgmap = map_trajectories(args.trajectories, args.output, site=args.site, com=args.com,
+                                 index_file=args.index, mass=_mass(args.mass), names=_names(args.name),
+                                 bond_scale=args.bond_scale, skip=args.skip, every=args.every, force=args.force)
+    masses = ", ".join(f"{k} {v:.4f} amu" for k, v in cgmap.type_masses().items())
+    molecules = f", {cgmap.info['molecules']} molecules" if cgmap.info.get("molecules") else ""
+    print(f"cg map ({cgmap.kind}): {len(cgmap.symbols)} atoms -> {cgmap.nsites} sites{molecules}; "
+          f"{cg.nframes} frames; masses {masses} -> {args.output} (structure.extxyz, cg.json)")
+    return 0
