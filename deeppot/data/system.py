@@ -131,6 +131,8 @@ def load_system(path: str | Path, type_map: list[str] | None = None, fmt: str = 
             system = replace(system, type_map=list(type_map))
     elif path.is_dir():
         raise DataError(f"{path}: a directory but not a DeePMD system (no type.raw)")
+    elif not path.is_file():  # a FIFO or device would block or never end
+        raise DataError(f"{path}: not a regular file")
     else:
         from deeppot.data.ase_formats import read_ase
 

@@ -38,7 +38,7 @@ PRECISIONS = {"float64": torch.float64, "float32": torch.float32, "default": tor
 # ----------------------------------------------------------------------------------------
 # reading
 #: the JSON attribute is at most this long (DeePMD-kit's own models: tens of kB)
-MAX_JSON_BYTES = 64 << 20
+MAX_JSON_BYTES = 16 << 20
 #: HDF5 filters that only decode data (deflate, shuffle, fletcher32, szip, nbit, scaleoffset, and
 #: h5py's built-in lzf); anything else would make HDF5 look for a plugin library to load
 SAFE_FILTERS = {1, 2, 3, 4, 5, 6, 32000}

@@ -86,3 +86,11 @@ def test_fifo_in_place_of_an_array_is_refused_without_blocking(sysdir):
     os.mkfifo(sysdir / "set.000" / "force.npy")
     with pytest.raises(DataError, match="force.npy: not a regular file"):
         load_system(sysdir)
+
+
+def test_fifo_as_a_trajectory_is_refused_without_blocking(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "traj.extxyz")
+    with pytest.raises(DataError, match="traj.extxyz: not a regular file"):
+        load_system(tmp_path / "traj.extxyz")
