@@ -164,7 +164,7 @@ def register_union(what: str, supported, not_yet=()) -> None:
 
 
 def _union_message(tag: str, expected: str) -> str:
-    for what, supported, not_yet in _UNIONS:
+    for _, supported, not_yet in _UNIONS:
         if tag in not_yet:
             return f"{show(tag)}: {NOT_YET} (supported: {', '.join(supported)})"
     for what, supported, _ in _UNIONS:

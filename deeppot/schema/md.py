@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, create_model, field_validator, model_validator
 
@@ -27,9 +27,9 @@ class LJPotential(Section):
     epsilon_eV: Positive = Field(0.0104, description="well depth, eV")
     sigma_A: Positive = Field(3.4, description="zero-crossing distance, Å")
     rcut_A: Positive = Field(8.5, description="cutoff, Å")
-    pairs: Optional[dict[str, PairLJ]] = Field(None, description="per pair \"A-B\": {epsilon_eV, sigma_A}")
+    pairs: dict[str, PairLJ] | None = Field(None, description="per pair \"A-B\": {epsilon_eV, sigma_A}")
     shift: bool = Field(True, description="shift the energy to zero at rcut_A")
-    type_map: Optional[Annotated[list[str], Field(min_length=1)]] = Field(None, description="element of each type "
+    type_map: Annotated[list[str], Field(min_length=1)] | None = Field(None, description="element of each type "
                                                                            "(default: the structure's elements)")
 
     @field_validator("pairs")
@@ -59,7 +59,7 @@ class CommitteePotential(Section):
     type: Literal["committee"] = Field(description="several models: mean forces, deviation logged")
     models: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=2)] = Field(
         description="model files (.dp), at least two")
-    max_devi_f_stop: Optional[Positive] = Field(None, description="stop when the force deviation exceeds this, eV/Å")
+    max_devi_f_stop: Positive | None = Field(None, description="stop when the force deviation exceeds this, eV/Å")
 
 
 def _potential_tag(value: Any) -> str | None:
@@ -68,8 +68,8 @@ def _potential_tag(value: Any) -> str | None:
 
 
 register_union("potential type", supported=("deeppot", "lj", "ase", "committee"))
-Potential = Annotated[Union[Annotated[DeeppotPotential, Tag("@deeppot")], Annotated[LJPotential, Tag("@lj")],
-                            Annotated[AsePotential, Tag("@ase")], Annotated[CommitteePotential, Tag("@committee")]],
+Potential = Annotated[(Annotated[DeeppotPotential, Tag("@deeppot")] | Annotated[LJPotential, Tag("@lj")]
+                       | Annotated[AsePotential, Tag("@ase")] | Annotated[CommitteePotential, Tag("@committee")]),
                       Discriminator(_potential_tag)]
 
 
@@ -80,9 +80,9 @@ class _MdBase(Section):
     potential: Potential = Field(description="potential section (type: deeppot | lj | ase | committee)",
                                  json_schema_extra={"type_text": "section"})
     ensemble: Literal[tuple(ENSEMBLES)] = Field("nve", description=" | ".join(ENSEMBLES))  # type: ignore[valid-type]
-    temperature_K: Optional[Annotated[float, Field(ge=0)]] = Field(
+    temperature_K: Annotated[float, Field(ge=0)] | None = Field(
         None, description="thermostat target (and initial velocities), K; required by every ensemble but nve")
-    initial_temperature_K: Optional[Annotated[float, Field(ge=0)]] = Field(
+    initial_temperature_K: Annotated[float, Field(ge=0)] | None = Field(
         None, description="temperature of the initial Maxwell-Boltzmann velocities (default temperature_K)")
     timestep_fs: Positive = Field(0.5, description="time step, fs")
     steps: int = Field(ge=0, description="number of steps (a restarted run continues up to this step)")
@@ -112,7 +112,7 @@ def _option_field(name: str):
     users = [e for e, cls in ENSEMBLES.items() if name in cls.options]
     bounds = {k: v for k, v in (("gt", spec.gt), ("ge", spec.ge)) if v is not None}
     kind = Annotated[spec.kind, Field(**bounds)] if bounds else spec.kind
-    return (Optional[kind], Field(None, description=f"{spec.doc} ({', '.join(users)})"))
+    return (kind | None, Field(None, description=f"{spec.doc} ({', '.join(users)})"))
 
 
 _Options = create_model("_Options", __base__=_MdBase, **{name: _option_field(name) for name in OPTIONS})

@@ -9,7 +9,7 @@ default of one type leaks into another.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
@@ -134,8 +134,8 @@ register_union("descriptor type", supported=("se_e2_a", "se_e2_r", "se_e3", "loc
                not_yet=DESCRIPTORS_NOT_YET)
 
 
-Descriptor = Annotated[Union[Annotated[SeE2A, Tag("@se_e2_a")], Annotated[SeE2R, Tag("@se_e2_r")],
-                             Annotated[SeE3, Tag("@se_e3")], Annotated[LocFrame, Tag("@loc_frame")]],
+Descriptor = Annotated[(Annotated[SeE2A, Tag("@se_e2_a")] | Annotated[SeE2R, Tag("@se_e2_r")]
+                        | Annotated[SeE3, Tag("@se_e3")] | Annotated[LocFrame, Tag("@loc_frame")]),
                        Discriminator(_descriptor_tag)]
 
 
