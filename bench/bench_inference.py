@@ -3,7 +3,8 @@
     python bench/bench_inference.py [--deepmd-python /path/to/deepmd-venv/bin/python] [--repeats 10]
 
 Prints ms per call, µs per atom, the ratio DeePMD-kit / deeppot and peak memory, for 192 and 1536
-atoms, uncompressed and compressed (DeePMD-kit compresses with `dp --pt compress`).
+atoms, uncompressed and compressed (DeePMD-kit compresses with `dp --pt compress`), float64 and
+float32 models (``precision`` of descriptor and fitting net) of both programs.
 Without --deepmd-python only deeppot is timed (and compared with the FLOP bound).
 """
 
@@ -41,8 +42,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--deepmd-python", default=None)
     ap.add_argument("--repeats", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=2,
+    ap.add_argument("--rounds", type=int, default=3,
                     help="alternate DeePMD-kit and deeppot this many times; the best median of each is kept")
+    ap.add_argument("--precision", nargs="+", default=["float64", "float32"], choices=("float64", "float32"))
     args = ap.parse_args()
     set_threads()
     from deeppot import DeepPot
@@ -50,45 +52,53 @@ def main():
     from deeppot.model.dp_format import load_model
 
     work = Path(tempfile.mkdtemp(prefix="dpbench_"))
-    example_model(work / "model.dp")
     cases = {"192": water_frames(1), "1536": water_frames(2)}
     np.savez(work / "frames.npz", **{f"{k}_{n}": v for n, arrs in cases.items()
                                      for k, v in zip(("coord", "cell", "atype"), arrs)})
+    env = dict(os.environ, **THREADS)
+    tags = [(p, c) for p in args.precision for c in ("", "_c")]
+    ours_models = {}
+    for prec in args.precision:
+        path = work / f"model_{prec}.dp"
+        example_model(path, prec)
+        ours_models[(prec, "")] = DeepPot(path)
+        ours_models[(prec, "_c")] = DeepPot(compress_model(load_model(path), 0.88))
+        if args.deepmd_python:
+            deepmd_convert(args.deepmd_python, path, work / f"model_{prec}.pth")
+            dp_bin = str(Path(args.deepmd_python).with_name("dp"))
+            subprocess.run([dp_bin, "--pt", "compress", "-i", str(work / f"model_{prec}.pth"), "-o",
+                            str(work / f"model_{prec}_c.pth")], check=True, capture_output=True, env=env, cwd=work)
     theirs: dict = {}
     ours: dict = {}
-    ours_models = {"": DeepPot(work / "model.dp"),
-                   "_c": DeepPot(compress_model(load_model(work / "model.dp"), 0.88))}
-    if args.deepmd_python:
-        deepmd_convert(args.deepmd_python, work / "model.dp", work / "model.pth")
-        env = dict(os.environ, **THREADS)
-        dp_bin = str(Path(args.deepmd_python).with_name("dp"))
-        subprocess.run([dp_bin, "--pt", "compress", "-i", str(work / "model.pth"), "-o", str(work / "model_c.pth")],
-                       check=True, capture_output=True, env=env, cwd=work)
+    load_before = os.getloadavg()
     # alternate the two programs so that a change of machine load affects both alike
     for _ in range(args.rounds):
-        if args.deepmd_python:
-            for tag, model in (("", "model.pth"), ("_c", "model_c.pth")):
+        for prec, tag in tags:
+            if args.deepmd_python:
+                out = work / f"dp_{prec}{tag}.json"
                 subprocess.run([args.deepmd_python, str(Path(__file__).with_name("_deepmd_worker.py")),
-                                str(work / model), str(work / "frames.npz"), str(args.repeats),
-                                str(work / f"dp{tag}.json")], check=True, env=env, capture_output=True)
-                result = json.loads((work / f"dp{tag}.json").read_text())
-                best = theirs.setdefault(tag, result)
+                                str(work / f"model_{prec}{tag}.pth"), str(work / "frames.npz"), str(args.repeats),
+                                str(out)], check=True, env=env, capture_output=True)
+                result = json.loads(out.read_text())
+                best = theirs.setdefault((prec, tag), result)
                 for n in cases:
                     if result[n]["ms"] < best[n]["ms"]:
                         best[n] = result[n]
                 best["peak_rss_MB"] = result["peak_rss_MB"]
-        for tag in ("", "_c"):
             for n, (coord, cell, atype) in cases.items():
-                ms, e, f = time_deeppot(ours_models[tag], coord, cell, atype, args.repeats)
-                if (tag, n) not in ours or ms < ours[(tag, n)][0]:
-                    ours[(tag, n)] = (ms, e, f)
-    print(f"{'case':<16}{'deeppot ms':>12}{'µs/atom':>10}{'DeePMD-kit ms':>15}{'ratio':>8}{'max|ΔE| eV':>12}"
+                ms, e, f = time_deeppot(ours_models[(prec, tag)], coord, cell, atype, args.repeats)
+                if (prec, tag, n) not in ours or ms < ours[(prec, tag, n)][0]:
+                    ours[(prec, tag, n)] = (ms, e, f)
+    print(f"load average before {' '.join(f'{x:.1f}' for x in load_before)}, after "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; best of {args.rounds} alternated rounds")
+    print(f"{'case':<26}{'deeppot ms':>12}{'µs/atom':>10}{'DeePMD-kit ms':>15}{'ratio':>8}{'max|ΔE| eV':>12}"
           f"{'max|ΔF|':>10}")
-    for tag, label in (("", "uncompressed"), ("_c", "compressed")):
+    for prec, tag in tags:
+        label = f"{prec} {'compressed' if tag else 'uncompressed'}"
         for n, (_coord, _cell, atype) in cases.items():
-            ms, e, f = ours[(tag, n)]
-            row = f"{label + ' ' + n:<16}{ms:>12.1f}{1000 * ms / len(atype):>10.1f}"
-            ref = theirs.get(tag, {}).get(n)
+            ms, e, f = ours[(prec, tag, n)]
+            row = f"{label + ' ' + n:<26}{ms:>12.1f}{1000 * ms / len(atype):>10.1f}"
+            ref = theirs.get((prec, tag), {}).get(n)
             if ref:
                 de = abs(e[0, 0] - ref["energy"])
                 dfo = np.abs(f[0] - np.array(ref["force"])).max()
@@ -97,8 +107,8 @@ def main():
                 bound = FLOP_PER_ATOM * len(atype) / (MACHINE_GFLOPS * 1e9) * 1e3
                 row += f"{'(FLOP bound ' + format(bound, '.0f') + ' ms)':>27}"
             print(row)
-    print(f"peak RSS: deeppot {peak_rss_mb():.0f} MB"
-          + (f", DeePMD-kit {theirs[''].get('peak_rss_MB', float('nan')):.0f} MB" if theirs else ""))
+    peak = max((v.get("peak_rss_MB", float("nan")) for v in theirs.values()), default=float("nan"))
+    print(f"peak RSS: deeppot {peak_rss_mb():.0f} MB" + (f", DeePMD-kit {peak:.0f} MB" if theirs else ""))
 
 
 if __name__ == "__main__":

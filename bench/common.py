@@ -27,14 +27,18 @@ def set_threads() -> None:
     torch.set_num_threads(2)
 
 
-def example_model(path: Path):
+def example_model(path: Path, precision: str = "float64"):
     """The DeePMD-kit water example architecture with statistics from the bundled data, random weights."""
+    import copy
+
     from deeppot.data import load_system
     from deeppot.model.build import build_model
     from deeppot.model.dp_format import save_model
     from deeppot.model.stats import StatFrames, compute_input_stats
 
-    model = build_model(EXAMPLE_MODEL)
+    cfg = copy.deepcopy(EXAMPLE_MODEL)
+    cfg["descriptor"]["precision"] = cfg["fitting_net"]["precision"] = precision
+    model = build_model(cfg)
     s = load_system(WATER / "data_0").subset(slice(0, 10))
     compute_input_stats(model, [StatFrames(s.coord, s.atype, s.box, s.energy)])
     model.min_nbor_dist = 0.88

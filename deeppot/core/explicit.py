@@ -44,10 +44,11 @@ def supported(model) -> bool:
     from deeppot.core.descriptor.se_e2_a import DescriptorSeA
 
     desc = getattr(model, "descriptor", None)
-    if type(desc) is not DescriptorSeA or getattr(model, "compressed", False):
+    if type(desc) is not DescriptorSeA:
         return False
-    nets = list(desc.embeddings) + list(model.fitting.nets)
-    if not all(isinstance(net, MLP) for net in nets):  # e.g. tabulated (compressed) embeddings
+    # tabulated (compressed) embeddings provide value and slope themselves (inference only)
+    nets = [net for net in desc.embeddings if not hasattr(net, "value_and_slope")] + list(model.fitting.nets)
+    if not all(isinstance(net, MLP) for net in nets):
         return False
     for net in nets:
         hidden = net.layers if net in desc.embeddings else net.layers[:-1]
@@ -352,7 +353,11 @@ def _chunk(model, t: int, lo: int, hi: int, parts, empty_t, force, vir, pf):
         a, b = lo - blk.rows.start, hi - blk.rows.start
         rij, rt, rhat, d0, d1, q, std = (x[a:b] for x in (rij, rt, rhat, d0, d1, q, std))
         w = rt.shape[1]
-        g, gp, g_skip, gp_skip, skip = embed_with_tangent(desc.embeddings[blk.net], rt[..., :1].reshape(-1, 1))
+        net = desc.embeddings[blk.net]
+        if hasattr(net, "value_and_slope"):  # compressed: the table's own slope
+            (g, gp), g_skip, gp_skip, skip = net.value_and_slope(rt[..., :1].reshape(-1, 1)), None, None, 0
+        else:
+            g, gp, g_skip, gp_skip, skip = embed_with_tangent(net, rt[..., :1].reshape(-1, 1))
         g, gp = g.view(n, w, -1), gp.view(n, w, -1)
         if skip:
             g_skip, gp_skip = g_skip.view(n, w, -1), gp_skip.view(n, w, -1)

@@ -91,6 +91,17 @@ class TabulatedEmbedding(nn.Module):
     def n_out(self) -> int:
         return self.coef.shape[1]
 
+    def value_and_slope(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """G(x) and dG/dx (E, M) of the same pieces (the explicit-derivative path, no graph)."""
+        xf = x.reshape(-1)
+        idx0 = torch.floor((xf - self.lower) / self.stride0)
+        idx1 = self.n0 + torch.floor((xf - self.upper) / self.stride1)
+        idx = torch.where(xf < self.upper, idx0, idx1).clamp(0, self.knots.shape[0] - 1).long()
+        dx = xf - self.knots[idx]
+        n_cols = self.table.shape[0]
+        return (_power_matrix(dx, idx, n_cols, derivative=False) @ self.table,
+                _power_matrix(dx, idx, n_cols, derivative=True) @ self.table)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return _QuinticTable.apply(x, self.knots, self.table, self.lower, self.stride0, self.n0, self.upper,
                                    self.stride1, self.knots.shape[0] - 1)
