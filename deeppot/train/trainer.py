@@ -77,6 +77,9 @@ class Trainer:
         self.dist = _dist()
         self.rank = self.dist.get_rank() if self.dist else 0
         self.world = self.dist.get_world_size() if self.dist else 1
+        for source in (restart, init_model):
+            if source:
+                ckpt.resolve(source)  # a missing checkpoint is one line before any data is read
         tr = cfg["training"]
         type_map = cfg["model"]["type_map"]
         td, vd = tr["training_data"], tr["validation_data"]
