@@ -101,9 +101,11 @@ def load(path: Path, key: str, model) -> bool:
             log.info("%s: statistics of another descriptor, type map or data set; recomputing", path)
             return False
         for name, target in targets.items():
-            if not isinstance(group.get(name, getlink=True), h5py.HardLink) or \
-                    tuple(group[name].shape) != tuple(target.shape):
-                log.info("%s: %s has the wrong shape; recomputing", path, name)
+            link = group.get(name, getlink=True)
+            dataset = group[name] if isinstance(link, h5py.HardLink) else None
+            if not isinstance(dataset, h5py.Dataset) or dataset.is_virtual or dataset.external or \
+                    dataset.dtype.kind != "f" or tuple(dataset.shape) != tuple(target.shape):
+                log.info("%s: %s is not a plain array of the model's shape; recomputing", path, name)
                 return False
         with torch.no_grad():
             for name, target in targets.items():
