@@ -24,7 +24,9 @@ SECTIONS = ("model", "learning_rate", "loss", "training")
 
 def _first_difference(old: Any, new: Any, path: str, free: set[str]) -> tuple[str, Any, Any] | None:
     if isinstance(old, dict) and isinstance(new, dict):
-        for key in sorted(set(old) | set(new)):
+        # a key only one side has comes from another deeppot version's schema (both sides are
+        # normalised, so a key the user left out carries its default on both)
+        for key in sorted(set(old) & set(new)):
             if key in free or key == "_comment":
                 continue
             found = _first_difference(old.get(key), new.get(key), f"{path}.{key}", free)
