@@ -24,11 +24,13 @@ stage "2. freeze and test on the 80 held-out frames of data_2 (test.parity.png)"
 deeppot freeze -o water.dp
 deeppot test -m water.dp -s ../data/data_2 -d test --json test.json
 stage "3. NVT molecular dynamics at 300 K (md_out/thermo.log, md_out/traj.extxyz)"
-deeppot md md.json --no-progress
+md_status=0
+deeppot md md.json --no-progress || md_status=$?  # a model that lets atoms collide stops the MD: checked below
 stage "4. is it liquid water? MD after ${EQUIL_PS} ps of equilibration against all 320 DFT frames (rdf_OO.csv, rdf_OO.png)"
 skip=$(python -c "import json; c = json.load(open('md.json')); print(round($EQUIL_PS * 1000 / (c['timestep_fs'] * c['traj_every'])))")
 status=0
 python "$here/check_water.py" md_out/traj.extxyz --skip "$skip" --json checks.json --csv rdf_OO.csv || status=$?
+[ "$md_status" = 0 ] || { echo "demo: the MD stopped early (exit $md_status): the checks above use the frames written before"; status=1; }
 echo
 echo "demo: $(($(date +%s) - start)) s in all, on $(nproc) cores (load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
 exit $status
