@@ -26,11 +26,20 @@ from deeppot.data.system import System
 from deeppot.errors import DataError
 
 
-def read_trajectory(path: str | Path, skip: int = 0, every: int = 1) -> System:
-    """An atomistic trajectory with forces: deeppot md's extxyz, any ASE file, or a DeePMD npy system."""
-    from deeppot.data.system import load_system
+def read_trajectory(path: str | Path, skip: int = 0, every: int = 1, ipi_forces: str | Path | None = None
+                    ) -> System:
+    """An atomistic trajectory with forces: deeppot md's extxyz, any ASE file, or a DeePMD npy system.
 
-    system = load_system(path)
+    With ``ipi_forces``, ``path`` is an i-PI positions file and ``ipi_forces`` its forces file.
+    """
+    if ipi_forces is not None:
+        from deeppot.cg.ipi import read_ipi
+
+        system = read_ipi(path, ipi_forces)
+    else:
+        from deeppot.data.system import load_system
+
+        system = load_system(path)
     if system.force is None:
         raise DataError(f"{path}: no forces in the trajectory (force matching needs them; deeppot md writes "
                         "them to traj.extxyz)")
@@ -43,15 +52,19 @@ def read_trajectory(path: str | Path, skip: int = 0, every: int = 1) -> System:
 def map_trajectories(paths: list[str | Path], output: str | Path | None = None, *, site: list[str] | None = None,
                      com: bool = False, index_file: str | Path | None = None, mass: str | float = "molecule",
                      names: dict[str, str] | None = None, bond_scale: float = 1.2, skip: int = 0, every: int = 1,
-                     force: bool = False) -> tuple[System, CGMap]:
+                     ipi_forces: list[str | Path] | None = None, force: bool = False) -> tuple[System, CGMap]:
     """Map atomistic trajectories (same atoms) to one CG system; write it to ``output`` if given.
 
     The map (and the molecules, from bonds in the first frame unless ``index_file``) is built from
-    the first trajectory and applied to every frame of all of them.
+    the first trajectory and applied to every frame of all of them. ``ipi_forces``: i-PI forces
+    files, one per ``paths`` entry (then i-PI positions files).
     """
     if not paths:
         raise DataError("no trajectory given")
-    systems = [read_trajectory(p, skip, every) for p in paths]
+    if ipi_forces is not None and len(ipi_forces) != len(paths):
+        raise DataError(f"{len(ipi_forces)} i-PI forces file(s) for {len(paths)} positions file(s); give one each")
+    systems = [read_trajectory(p, skip, every, None if ipi_forces is None else ipi_forces[k])
+               for k, p in enumerate(paths)]
     molecules = None
     if index_file is not None:
         from deeppot.cg.molecules import read_index_file
@@ -59,7 +72,8 @@ def map_trajectories(paths: list[str | Path], output: str | Path | None = None, 
         molecules = read_index_file(index_file, systems[0].natoms)
     cgmap = build_map(systems[0], site=site, com=com, molecules=molecules, mass=mass, names=names,
                       bond_scale=bond_scale)
-    cgmap.info.update(sources=[str(p) for p in paths], frames=[s.nframes for s in systems],
+    cgmap.info.update(sources=[str(p) for p in paths], ipi_forces=None if ipi_forces is None else
+                      [str(p) for p in ipi_forces], frames=[s.nframes for s in systems],
                       skip=skip, every=every, index_file=None if index_file is None else str(index_file),
                       bond_scale=bond_scale)
     cg = concatenate([cgmap.apply(s) for s in systems], str(output or paths[0]))

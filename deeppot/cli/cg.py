@@ -1,4 +1,8 @@
-"""``deeppot cg map TRAJ... -o OUTDIR --site O | --com``: atomistic trajectory with forces → CG npy system."""
+"""``deeppot cg map TRAJ... -o OUTDIR --site O | --com``: atomistic trajectory with forces → CG npy system.
+
+TRAJ: deeppot md's traj.extxyz (forces per frame), a DeePMD npy system with force.npy, any ASE file
+with forces, or i-PI positions files with ``--ipi-forces``.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,9 @@ def add_arguments(parser) -> None:
                        help="one CG site per atom of these species (water: O); CG force = force on that atom")
     which.add_argument("--com", action="store_true",
                        help="one CG site per molecule at its centre of mass; CG force = summed atomic forces")
+    p.add_argument("--ipi-forces", nargs="+", metavar="FOR", default=None,
+                   help="i-PI output: the forces file of each TRAJ (then i-PI positions files), e.g. "
+                        "sim.pos_0.xyz --ipi-forces sim.for_0.xyz")
     p.add_argument("--index", metavar="FILE", default=None,
                    help="molecules: one line of 0-based atom indices each (default: from covalent bonds in frame 0)")
     p.add_argument("--bond-scale", type=positive_float, default=1.2,
@@ -71,7 +78,8 @@ def run(args) -> int:
         raise DeeppotError("--name applies to --com maps; a site map's types are the site species")
     cg, cgmap = map_trajectories(args.trajectories, args.output, site=args.site, com=args.com,
                                  index_file=args.index, mass=_mass(args.mass), names=_names(args.name),
-                                 bond_scale=args.bond_scale, skip=args.skip, every=args.every, force=args.force)
+                                 bond_scale=args.bond_scale, skip=args.skip, every=args.every,
+                                 ipi_forces=args.ipi_forces, force=args.force)
     masses = ", ".join(f"{k} {v:.4f} amu" for k, v in cgmap.type_masses().items())
     molecules = f", {cgmap.info['molecules']} molecules" if cgmap.info.get("molecules") else ""
     print(f"cg map ({cgmap.kind}): {len(cgmap.symbols)} atoms -> {cgmap.nsites} sites{molecules}; "

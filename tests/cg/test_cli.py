@@ -73,3 +73,48 @@ def test_bad_options_are_one_line(tmp_path, water_data, capsys, argv, match):
 def test_missing_trajectory_names_the_file(tmp_path, capsys):
     assert main(["cg", "map", str(tmp_path / "nope.extxyz"), "-o", str(tmp_path / "o"), "--site", "O"]) == 2
     assert "nope.extxyz: no such file" in capsys.readouterr().err
+
+
+def _write_ipi(path, key, values, box, names, dimension, units):
+    """Frames written by i-PI's own trajectory writer (as <trajectory> outputs are)."""
+    from ipi.engine.atoms import Atoms as IpiAtoms
+    from ipi.engine.cell import Cell
+    from ipi.utils.io import print_file
+    from ipi.utils.units import unit_to_internal
+
+    with open(path, "w") as handle:
+        for f in range(len(values)):
+            atoms = IpiAtoms(len(names))
+            atoms.names[:] = names
+            atoms.q[:] = values[f].ravel() * unit_to_internal(dimension, {"length": "angstrom",
+                                                                          "force": "ev/ang"}[dimension], 1.0)
+            cell = Cell(box[f].T * unit_to_internal("length", "angstrom", 1.0))
+            print_file("xyz", atoms, cell, handle, title=f"Step: {f}  Bead: 0 ", key=key, dimension=dimension,
+                       units=units, cell_units="angstrom")
+
+
+def test_map_of_ipi_output(tmp_path):
+    pytest.importorskip("ipi")
+    from helpers import argon_system
+
+    from deeppot.cg import map_trajectories
+
+    system = argon_system(2)
+    names = ["Ar"] * system.natoms
+    _write_ipi(tmp_path / "sim.pos_0.xyz", "positions", system.coord, system.box, names, "length", "angstrom")
+    _write_ipi(tmp_path / "sim.for_0.xyz", "forces", system.force, system.box, names, "force", "atomic_unit")
+    out = tmp_path / "cg"
+    assert main(["cg", "map", str(tmp_path / "sim.pos_0.xyz"), "--ipi-forces", str(tmp_path / "sim.for_0.xyz"),
+                 "-o", str(out), "--site", "Ar"]) == 0
+    cg = load_system(out)
+    assert np.allclose(cg.force, system.force, rtol=1e-5, atol=1e-8)  # i-PI's xyz keeps 6 digits
+    assert np.allclose(cg.box, system.box, atol=1e-5)
+    d = (cg.coord - system.coord) / system.box[0, 0, 0]
+    assert np.allclose(d, np.round(d), atol=1e-5)
+    from deeppot.errors import DeeppotError
+
+    with pytest.raises(DeeppotError, match="one each"):
+        map_trajectories([tmp_path / "sim.pos_0.xyz"] * 2, site=["Ar"], ipi_forces=[tmp_path / "sim.for_0.xyz"])
+    with pytest.raises(DeeppotError, match="0 frames but|not an i-PI|no frames"):
+        (tmp_path / "empty.xyz").write_text("")
+        map_trajectories([tmp_path / "sim.pos_0.xyz"], site=["Ar"], ipi_forces=[tmp_path / "empty.xyz"])
