@@ -65,8 +65,9 @@ class Block:
     ti: int | None
     tj: int
     rows: slice             # centres: rows of the type-sorted atoms
-    rij: torch.Tensor       # (n, w, 3) pair vectors; filler slots at (rcut, 0, 0)
+    rij: torch.Tensor       # (n, w, 3) pair vectors, left-aligned; filler slots at (rcut, 0, 0)
     neighbor: torch.Tensor  # (n, w) type-sorted index of the neighbour (the centre for fillers)
+    count: list[int]        # real slots of each centre (a chunk is trimmed to its own widest)
 
     @property
     def width(self) -> int:
@@ -120,8 +121,10 @@ def pad_edges(model, center: torch.Tensor, neighbor: torch.Tensor, rij: torch.Te
     desc = model.descriptor
     ntypes = model.ntypes
     rij = rij.detach().to(torch.float64)
-    # type-major order over all atoms (stable: frame-major within a type)
-    order = torch.argsort(at, stable=True)
+    # type-major order; within a type by decreasing neighbour count, so that chunks of centres
+    # have similar counts and trimming each chunk to its widest centre wastes few slots
+    nbr_count = torch.bincount(center, minlength=at.shape[0])
+    order = torch.argsort(at * (int(nbr_count.max()) + 1 if nbr_count.numel() else 1) - nbr_count, stable=True)
     row_of = torch.empty_like(order)
     row_of[order] = torch.arange(order.shape[0])
     atype_s = at[order]
@@ -157,7 +160,7 @@ def pad_edges(model, center: torch.Tensor, neighbor: torch.Tensor, rij: torch.Te
         nb_pad = torch.arange(rows.start, rows.stop).unsqueeze(1).expand(nrows, width).clone()
         nb_pad[local, rank] = nb_s[idx]
         net = int(desc.net_index(torch.tensor(ti_ if ti_ is not None else 0), torch.tensor(tj_)))
-        blocks.append(Block(net, ti_, tj_, rows, rij_pad, nb_pad))
+        blocks.append(Block(net, ti_, tj_, rows, rij_pad, nb_pad, per_center.tolist()))
     return PaddedFrames(nf, natoms, atype_s, frame_s, type_rows, row_of, blocks)
 
 
@@ -310,8 +313,7 @@ def evaluate(model, pf: PaddedFrames, virial: bool = True, chunk_atoms: int = 0)
     desc, fit = model.descriptor, model.fitting
     dtype, fdtype = model.dtype, fit.dtype
     davg, dstd = desc.block_stats()
-    widths = {(blk.ti, blk.tj): blk.width for blk in pf.blocks}
-    empty = _empty_slots(desc, widths)
+    empty = _empty_slot_table(desc)
     geometry = [_block_geometry(desc, blk, pf.atype, davg, dstd, dtype) for blk in pf.blocks]
     force = torch.zeros((pf.natoms, 3), dtype=dtype)
     vir = torch.zeros((pf.nframes, 3, 3), dtype=dtype) if virial else None
@@ -321,7 +323,7 @@ def evaluate(model, pf: PaddedFrames, virial: bool = True, chunk_atoms: int = 0)
         for lo in range(rows.start, rows.stop, step):
             hi = min(rows.stop, lo + step)
             parts = [(blk, geo) for blk, geo in zip(pf.blocks, geometry) if blk.ti in (None, t)]
-            e, force, vir = _chunk(model, t, lo, hi, parts, empty[t], force, vir, pf)
+            e, force, vir = _chunk(model, t, lo, hi, parts, empty[t], force, vir, pf)  # noqa: B023
             energies.append(e)
     atom_energy = torch.cat(energies)
     energy = torch.zeros(pf.nframes, dtype=torch.float64).index_add(0, pf.frame_of_atom, atom_energy)
@@ -347,12 +349,18 @@ def _chunk(model, t: int, lo: int, hi: int, parts, empty_t, force, vir, pf):
     dtype, fdtype = model.dtype, fit.dtype
     m, axis, nnei = desc.neuron[-1], desc.axis_neuron, desc.nnei
     n = hi - lo
-    s_mat = empty_t.expand(n, m, 4)
+    # empty slots: sel minus the chunk's width for each neighbour type, each G(ŝ_e) ⊗ R̃_e
+    n_empty = torch.tensor(desc.sel, dtype=empty_t.dtype)
     saved = []
+    s_mat = None
     for blk, (rij, rt, rhat, d0, d1, q, std) in parts:
         a, b = lo - blk.rows.start, hi - blk.rows.start
-        rij, rt, rhat, d0, d1, q, std = (x[a:b] for x in (rij, rt, rhat, d0, d1, q, std))
-        w = rt.shape[1]
+        w = max(blk.count[a:b])
+        n_empty[blk.tj] -= w
+        if w == 0:
+            continue
+        rij, rt, rhat, d0, d1, q = (x[a:b, :w] for x in (rij, rt, rhat, d0, d1, q))
+        std = std[a:b]
         net = desc.embeddings[blk.net]
         if hasattr(net, "value_and_slope"):  # compressed: the table's own slope
             (g, gp), g_skip, gp_skip, skip = net.value_and_slope(rt[..., :1].reshape(-1, 1)), None, None, 0
@@ -361,8 +369,11 @@ def _chunk(model, t: int, lo: int, hi: int, parts, empty_t, force, vir, pf):
         g, gp = g.view(n, w, -1), gp.view(n, w, -1)
         if skip:
             g_skip, gp_skip = g_skip.view(n, w, -1), gp_skip.view(n, w, -1)
-        s_mat = s_mat + _contract_t(g, g_skip, skip, rt)
-        saved.append((blk.neighbor[a:b], rij, rt, rhat, d0, d1, q, std, (g, g_skip, gp, gp_skip, skip)))
+        contrib = _contract_t(g, g_skip, skip, rt)
+        s_mat = contrib if s_mat is None else s_mat + contrib
+        saved.append((blk.neighbor[a:b, :w], rij, rt, rhat, d0, d1, q, std, (g, g_skip, gp, gp_skip, skip)))
+    s_mat = (torch.einsum("j,jmc->mc", n_empty, empty_t) + s_mat) if s_mat is not None else \
+        torch.einsum("j,jmc->mc", n_empty, empty_t).expand(n, m, 4)
     t_mat = s_mat / nnei
     a_mat = t_mat[:, :axis]
     d_mat = torch.bmm(t_mat, a_mat.transpose(1, 2)).reshape(n, m * axis)
@@ -387,17 +398,12 @@ def _chunk(model, t: int, lo: int, hi: int, parts, empty_t, force, vir, pf):
     return e, force, vir
 
 
-def _empty_slots(desc, widths: dict) -> torch.Tensor:
-    """(ntypes, M, 4): Σ_tj (sel_tj − width) G(ŝ_empty) ⊗ R̃_empty per centre type."""
+def _empty_slot_table(desc) -> torch.Tensor:
+    """(ntypes, ntypes, M, 4): G(ŝ_empty) ⊗ R̃_empty per (centre type, neighbour type)."""
     davg, dstd = desc.block_stats()
     nt = desc.ntypes
     pad_rows = -davg / dstd  # (nt, nt, 4)
     types = torch.arange(nt)
     tc, tn = torch.meshgrid(types, types, indexing="ij")
     g_pad = desc.embed(pad_rows[..., :1].reshape(-1, 1), desc.net_index(tc, tn).reshape(-1)).view(nt, nt, -1)
-    count = torch.zeros(nt, nt, dtype=pad_rows.dtype)
-    for ti in range(nt):
-        for tj in range(nt):
-            key = None if desc.type_one_side else ti
-            count[ti, tj] = desc.sel[tj] - widths.get((key, tj), 0)
-    return torch.einsum("ij,ijm,ijc->imc", count, g_pad, pad_rows)
+    return g_pad.unsqueeze(-1) * pad_rows.unsqueeze(-2)
