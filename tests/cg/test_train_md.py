@@ -78,7 +78,7 @@ def test_force_matching_plateau_is_the_spring_force_variance(tmp_path, monkeypat
     valid = satellite_cg(tmp_path, 10, seed=2, k_spring=k, temperature_K=temperature)
     monkeypatch.chdir(tmp_path)
     cfg = force_only_input(train, valid, DESCRIPTORS["se_e2_a"] | {"neuron": [8, 16], "axis_neuron": 4},
-                           steps=2000, fitting=(32, 32), lr=(3e-3, 3e-5, 100))
+                           steps=1000, fitting=(32, 32), lr=(3e-3, 3e-5, 50))
     cfg["training"]["validation_data"]["numb_btch"] = 5
     (tmp_path / "in.json").write_text(json.dumps(cfg))
     assert main(["train", "in.json", "--no-progress"]) == 0
