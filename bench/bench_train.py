@@ -17,7 +17,7 @@ deeppot with ``examples/water/input_fast.json`` against DeePMD-kit with its exam
 Writes one PNG with both learning curves against wall-clock; the final models are tested on
 all of data_2.
 
-    python bench/bench_train.py --deepmd-python /path/to/dpvenv/bin/python [--mode throughput|tta]
+    python bench/bench_train.py --deepmd-python /path/to/dpvenv/bin/python [--mode throughput|tta|report]
 """
 
 from __future__ import annotations
@@ -73,9 +73,11 @@ def run_together(jobs: dict[str, tuple[list, Path]]) -> dict[str, list[tuple[flo
                 lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
                 for fields in lines[len(seen[name]):]:
                     seen[name].append((now, fields))
+        # written as it goes, so that a run cut short can still be reported (--mode report)
+        (next(iter(jobs.values()))[1].parent / "timeline.json").write_text(json.dumps(seen))
         if all(p.poll() is not None for p in procs.values()):
             break
-        time.sleep(0.25)
+        time.sleep(0.5)
     for name, p in procs.items():
         if p.returncode != 0:
             raise SystemExit(f"{name} failed:\n{(jobs[name][1] / 'stderr.log').read_text()[-2000:]}")
@@ -166,21 +168,27 @@ def first_and_stay(times, values, target) -> tuple[float, float]:
 
 
 def tta(args, dp: str, base: Path) -> None:
-    jobs = {}
-    make_input(base / "deeppot", FAST, args.fast_steps, args.disp_freq, args.numb_btch)
-    make_input(base / "deepmd", EXAMPLE, args.deepmd_steps, args.disp_freq, args.numb_btch)
-    jobs["deeppot"] = ([sys.executable, "-m", "deeppot.cli.main", "train", "input.json", "--no-progress"],
-                       base / "deeppot")
-    jobs["deepmd"] = ([dp, "--pt", "train", "input.json"], base / "deepmd")
-    load_before = load()
-    seen = run_together(jobs)
+    load_before = "(not recorded)"
+    if args.mode == "report":  # a run cut short: its time-stamped lcurves so far, no final test
+        seen = json.loads((base / "timeline.json").read_text())
+    else:
+        jobs = {}
+        make_input(base / "deeppot", FAST, args.fast_steps, args.disp_freq, args.numb_btch)
+        make_input(base / "deepmd", EXAMPLE, args.deepmd_steps, args.disp_freq, args.numb_btch)
+        jobs["deeppot"] = ([sys.executable, "-m", "deeppot.cli.main", "train", "input.json", "--no-progress"],
+                           base / "deeppot")
+        jobs["deepmd"] = ([dp, "--pt", "train", "input.json"], base / "deepmd")
+        load_before = load()
+        seen = run_together(jobs)
     curves = {}
     for name in seen:
         path = base / name / "lcurve.out"
         steps, times = steps_and_times(seen[name])
         curves[name] = (steps, times, col(seen[name], path, "rmse_f_val"), col(seen[name], path, "rmse_e_val"))
     (base / "curves.json").write_text(json.dumps(curves))
-    rmse = {"deeppot": deeppot_rmse(base / "deeppot"), "deepmd": deepmd_rmse(dp, base / "deepmd")}
+    nan = (float("nan"), float("nan"))
+    rmse = ({"deeppot": deeppot_rmse(base / "deeppot"), "deepmd": deepmd_rmse(dp, base / "deepmd")}
+            if args.mode != "report" else {"deeppot": nan, "deepmd": nan})
     print(f"time to held-out force RMSE <= {args.target} eV/Å (validation: {args.numb_btch} frames of data_2 every "
           f"{args.disp_freq} steps), both programs at once; load average before {load_before}, after {load()}")
     print(f"{'':<40}{'deeppot fast':>14}{'DeePMD-kit':>14}{'ratio':>8}")
@@ -225,7 +233,8 @@ def plot(curves, target, png: Path) -> None:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--deepmd-python", required=True)
-    ap.add_argument("--mode", choices=("throughput", "tta"), default="throughput")
+    ap.add_argument("--mode", choices=("throughput", "tta", "report"), default="throughput",
+                    help="report: time to accuracy from --workdir's timeline.json of a tta run cut short")
     ap.add_argument("--steps", type=int, default=1000, help="throughput: steps of both runs")
     ap.add_argument("--precision", choices=("float64", "float32"), default="float64")
     ap.add_argument("--disp-freq", type=int, default=100)
