@@ -35,7 +35,7 @@ def _apply_umask(path: str | os.PathLike, directory: bool = False) -> None:
     os.chmod(path, (0o777 if directory else 0o666) & ~current_umask())
 
 
-def _write_error(path: Path, err: OSError) -> DeeppotError:
+def write_error(path: Path, err: OSError) -> DeeppotError:
     if err.errno == errno.ENOSPC:
         return DeeppotError(f"{path}: no space left on device (the previous file, if any, is unchanged)")
     if err.errno == errno.EDQUOT:
@@ -53,7 +53,7 @@ def make_dirs(path: str | os.PathLike) -> Path:
     except FileExistsError:
         raise DeeppotError(f"{path}: exists and is not a directory") from None
     except OSError as err:
-        raise _write_error(path, err) from None
+        raise write_error(path, err) from None
     return path
 
 
@@ -65,7 +65,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as err:
-        raise _write_error(path, err) from None
+        raise write_error(path, err) from None
     try:
         try:
             with os.fdopen(fd, mode) as handle:
@@ -75,7 +75,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
             _apply_umask(tmp)
             os.replace(tmp, path)
         except OSError as err:
-            raise _write_error(path, err) from None
+            raise write_error(path, err) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -90,7 +90,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as err:
-        raise _write_error(path, err) from None
+        raise write_error(path, err) from None
     os.close(fd)
     try:
         try:
@@ -98,7 +98,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             _apply_umask(tmp)
             os.replace(tmp, path)
         except OSError as err:
-            raise _write_error(path, err) from None
+            raise write_error(path, err) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -128,7 +128,7 @@ def atomic_dir(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     except OSError as err:
-        raise _write_error(path, err) from None
+        raise write_error(path, err) from None
     try:
         try:
             yield tmp
@@ -145,7 +145,7 @@ def atomic_dir(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
                 path.unlink()
             os.replace(tmp, path)
         except OSError as err:
-            raise _write_error(path, err) from None
+            raise write_error(path, err) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

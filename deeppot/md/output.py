@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 
 from deeppot.errors import DataError
-from deeppot.fileio import _write_error
+from deeppot.fileio import write_error
 from deeppot.md.state import MDState
 
 THERMO_COLUMNS = ["step", "time_ps", "temperature_K", "potential_eV", "kinetic_eV", "total_eV", "conserved_eV",
@@ -39,7 +39,7 @@ class AppendFile:
         try:
             self.fd = os.open(self.path, flags, 0o666)
         except OSError as err:
-            raise _write_error(self.path, err) from None
+            raise write_error(self.path, err) from None
 
     def write(self, record: bytes) -> None:
         size = os.fstat(self.fd).st_size
@@ -52,13 +52,13 @@ class AppendFile:
                 os.ftruncate(self.fd, size)  # no partial record left behind
             except OSError:
                 pass
-            raise _write_error(self.path, err) from None
+            raise write_error(self.path, err) from None
 
     def sync(self) -> None:
         try:
             os.fsync(self.fd)
         except OSError as err:
-            raise _write_error(self.path, err) from None
+            raise write_error(self.path, err) from None
 
     def close(self) -> None:
         if self.fd >= 0:
@@ -205,4 +205,4 @@ def truncate(path: Path, size: int) -> None:
         try:
             os.truncate(path, size)
         except OSError as err:
-            raise _write_error(path, err) from None
+            raise write_error(path, err) from None

@@ -25,13 +25,13 @@ def line(step: int, keys: list[str], train: dict, valid: dict | None, lr: float)
 
 def append(path: Path, text: str) -> None:
     """Append complete lines (one ``write``; a full disk is one line, not a traceback)."""
-    from deeppot.fileio import _write_error
+    from deeppot.fileio import write_error
 
     try:
         with open(path, "a") as handle:
             handle.write(text)
     except OSError as err:
-        raise _write_error(path, err) from None
+        raise write_error(path, err) from None
 
 
 def truncate_after(path: Path, step: int) -> None:
