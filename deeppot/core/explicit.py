@@ -14,11 +14,12 @@ energy → force → loss computation is a *first-order* graph that autograd dif
 * the environment-matrix Jacobian ``∂R/∂r_ij`` is analytic (env_mat.py), contracted per slot
   into ``g_ij = ∂E/∂r_ij``, from which forces and virial follow as in grad.py.
 
-Neighbours are held in a padded layout per (centre type, neighbour type) block whose width is
-the largest neighbour count in the frames, not ``sel``. Filler slots sit at distance ``rcut``
-where the environment-matrix row and its Jacobian are exactly zero, i.e. they are empty slots
-in DeePMD-kit's sense, so each block contributes ``sel - width`` further empty slots as a
-constant (the same bookkeeping as se_e2_a.py). The neighbour structure of a frame never changes
+Neighbours are held in a padded layout per (centre type, neighbour type) block, left-aligned,
+centres sorted by neighbour count; each chunk of centres is trimmed to its largest count, not
+``sel``. Filler slots sit at distance ``rcut``, where the environment-matrix row and its Jacobian
+are exactly zero: they are empty slots in DeePMD-kit's sense, and each chunk adds its
+``sel - width`` remaining empty slots as a constant (the same bookkeeping as se_e2_a.py).
+Compressed models (tabulated embeddings) use the table's own value and slope. The neighbour structure of a frame never changes
 during training, so :class:`FrameCache` builds it once per frame.
 
 Shapes: ``N`` atoms of all frames (sorted by type), per block ``n`` centres × ``w`` slots.
@@ -302,16 +303,14 @@ def env_mat_and_jacobian(rij: torch.Tensor, rcut_smth: float, rcut: float, prote
 def evaluate(model, pf: PaddedFrames, virial: bool = True, chunk_atoms: int = 0) -> dict[str, torch.Tensor]:
     """Energies (nf,) and atom energies (N,) in float64, forces (N, 3), virial (nf, 3, 3).
 
-    Atoms in the caller's (frame-major) order.
-
-    Forces and virial come in the descriptor precision. Differentiable (first order) in the
+    Atoms in the caller's (frame-major) order. Forces and virial come in the descriptor precision. Differentiable (first order) in the
     model parameters when grad mode is on. Centres are processed in chunks of at most
     ``chunk_atoms`` (0: one chunk per type) that never cross a type boundary, so each chunk
     has one fitting net and, for two-side embeddings, one centre type; E_i depends only on the
     slots of centre i, so chunking is exact and keeps the working set in cache.
     """
-    desc, fit = model.descriptor, model.fitting
-    dtype, fdtype = model.dtype, fit.dtype
+    desc = model.descriptor
+    dtype = model.dtype
     davg, dstd = desc.block_stats()
     empty = _empty_slot_table(desc)
     geometry = [_block_geometry(desc, blk, pf.atype, davg, dstd, dtype) for blk in pf.blocks]
@@ -323,7 +322,7 @@ def evaluate(model, pf: PaddedFrames, virial: bool = True, chunk_atoms: int = 0)
         for lo in range(rows.start, rows.stop, step):
             hi = min(rows.stop, lo + step)
             parts = [(blk, geo) for blk, geo in zip(pf.blocks, geometry) if blk.ti in (None, t)]
-            e, force, vir = _chunk(model, t, lo, hi, parts, empty[t], force, vir, pf)  # noqa: B023
+            e, force, vir = _chunk(model, t, lo, hi, parts, empty[t], force, vir, pf)
             energies.append(e)
     atom_energy = torch.cat(energies)
     energy = torch.zeros(pf.nframes, dtype=torch.float64).index_add(0, pf.frame_of_atom, atom_energy)
