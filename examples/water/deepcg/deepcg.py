@@ -1,0 +1,167 @@
+"""DeePCG water, end to end: atomistic model → atomistic MD → O-site map → force matching → CG MD → compare.
+
+Every stage is a deeppot command (printed as it runs) and is skipped when its output exists, so an
+interrupted run resumes; ``--clean`` removes ``work/`` first. The comparison writes
+``results.md``, ``deepcg.png`` (CG vs atomistic overlaid: g_OO, O–O–O angles, Q̄6, O neighbour
+counts) and the curves as CSV next to this script.
+
+    python deepcg.py [--aa-steps 6000] [--cg-train-steps 3000] [--cg-steps 6000] [--cg-dt-fs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "work"
+TEMPERATURE_K = 300.0
+AA_DT_FS = 0.5
+FRAME_FS = 10.0  # time between trajectory frames, both runs
+
+
+def deeppot(*args, cwd: Path) -> float:
+    """Run one deeppot command in ``cwd``; return its wall time (s)."""
+    print(f"[{time.strftime('%H:%M:%S')}] (cd {cwd.relative_to(HERE)} && deeppot {' '.join(map(str, args))})",
+          flush=True)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "deeppot.cli.main", *map(str, args)], cwd=cwd, check=True)
+    return time.perf_counter() - start
+
+
+def md_done(directory: Path, steps: int) -> bool:
+    """The run in ``directory/md_out`` reached ``steps`` (its thermo.log's last line)."""
+    thermo = directory / "md_out" / "thermo.log"
+    lines = thermo.read_text().split("\n")[1:] if thermo.exists() else []
+    done = [int(line.split()[0]) for line in lines if line.strip()]
+    return bool(done) and done[-1] >= steps
+
+
+def write_json(path: Path, data: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    return path
+
+
+def cg_input(steps: int, descriptor: str) -> dict:
+    """Force-only training input for the O sites (energy prefactors 0: there are no CG energies)."""
+    descriptors = {
+        "se_e2_a": {"type": "se_e2_a", "sel": [48], "rcut_smth": 0.5, "rcut": 6.0, "neuron": [8, 16, 32],
+                    "axis_neuron": 4, "seed": 1},
+        # DeePCG's choice: a local frame from the two nearest O (full: 16 nearest, radial: the rest)
+        "loc_frame": {"type": "loc_frame", "rcut": 6.0, "sel_a": [16], "sel_r": [32], "axis_rule": [0, 0, 0, 0, 0, 1]},
+    }
+    return {"model": {"type_map": ["O"], "descriptor": descriptors[descriptor],
+                      "fitting_net": {"neuron": [32, 32, 32], "resnet_dt": True, "seed": 1}, "data_stat_nbatch": 10},
+            "learning_rate": {"type": "exp", "start_lr": 2e-3, "stop_lr": 2e-5, "decay_steps": max(1, steps // 40)},
+            "loss": {"type": "ener", "start_pref_e": 0, "limit_pref_e": 0, "start_pref_f": 1, "limit_pref_f": 1,
+                     "start_pref_v": 0, "limit_pref_v": 0},
+            "training": {"training_data": {"systems": ["../cg_train"], "batch_size": 1},
+                         "validation_data": {"systems": ["../cg_valid"], "batch_size": 4, "numb_btch": 2},
+                         "numb_steps": steps, "seed": 10, "disp_freq": max(1, steps // 30), "save_freq": steps}}
+
+
+def md_input(structure: str, model: str, dt_fs: float, steps: int, frame: int | None = None) -> dict:
+    cfg = {"structure": structure, "potential": {"type": "deeppot", "model": model}, "ensemble": "nvt-bussi",
+           "temperature_K": TEMPERATURE_K, "tau_t_fs": 100, "timestep_fs": dt_fs, "steps": steps, "seed": 1,
+           "thermo_every": max(1, int(100 / dt_fs)), "traj_every": max(1, round(FRAME_FS / dt_fs)),
+           "restart_every": steps, "output_dir": "md_out"}
+    if frame is not None:
+        cfg["frame"] = frame
+    return cfg
+
+
+def map_dft(work: Path) -> None:
+    """``--source dft``: the bundled AIMD frames (forces on the O) as the atomistic data; data_2 held out."""
+    from deeppot.cg import map_trajectories, write_cg_system
+
+    data = HERE.parent / "data"
+    for name, systems in (("cg_train", ["data_0", "data_1"]), ("cg_valid", ["data_2"])):
+        if not (work / name).exists():
+            print(f"deeppot cg map {' '.join('../data/' + s for s in systems)} --site O -o {name}")
+            cg, cgmap = map_trajectories([data / s for s in systems], site=["O"])
+            write_cg_system(cg, cgmap, work / name)
+
+
+def run_stages(args) -> dict:
+    timings = json.loads((WORK / "timings.json").read_text()) if (WORK / "timings.json").exists() else {}
+
+    def save():
+        write_json(WORK / "timings.json", timings)
+
+    aa = WORK / "aa"
+    if args.source == "dft":
+        map_dft(WORK)
+    elif not (aa / "water.dp").exists():
+        aa.mkdir(parents=True, exist_ok=True)
+        timings["aa_train_s"] = deeppot("train", HERE / "aa_input.json", "--no-progress", cwd=aa)
+        deeppot("freeze", "-o", "water.dp", cwd=aa)
+        save()
+    aa_md = WORK / "aa_md"
+    if args.source == "aa" and not md_done(aa_md, args.aa_steps):
+        write_json(aa_md / "md.json", md_input(str(HERE.parent / "data" / "data_2"), "../aa/water.dp", AA_DT_FS,
+                                               args.aa_steps, frame=0))
+        timings["aa_md_s"] = deeppot("md", "md.json", "--force", cwd=aa_md)
+        timings["aa_md_ps"] = args.aa_steps * AA_DT_FS / 1000
+        save()
+    if args.source == "aa" and not (WORK / "cg_valid").exists():
+        from deeppot.cg import map_trajectories, write_cg_system
+
+        skip = int(args.equil_ps * 1000 / FRAME_FS)
+        print(f"deeppot cg map {aa_md / 'md_out' / 'traj.extxyz'} --site O --skip {skip}  (then split 80/20)")
+        cg, cgmap = map_trajectories([aa_md / "md_out" / "traj.extxyz"], site=["O"], skip=skip)
+        cut = int(0.8 * cg.nframes)
+        write_cg_system(cg.subset(slice(0, cut)), cgmap, WORK / "cg_train", force=True)
+        write_cg_system(cg.subset(slice(cut, None)), cgmap, WORK / "cg_valid", force=True)
+    cg_dir = WORK / "cg"
+    if not (cg_dir / "cg.dp").exists():
+        write_json(cg_dir / "input.json", cg_input(args.cg_train_steps, args.descriptor))
+        timings["cg_train_s"] = deeppot("train", "input.json", "--no-progress", cwd=cg_dir)
+        deeppot("freeze", "-o", "cg.dp", cwd=cg_dir)
+        save()
+    cg_md = WORK / "cg_md"
+    if not md_done(cg_md, args.cg_steps):
+        write_json(cg_md / "md.json", md_input("../cg_train/structure.extxyz", "../cg/cg.dp", args.cg_dt_fs,
+                                               args.cg_steps))
+        try:
+            timings["cg_md_s"] = deeppot("md", "md.json", "--force", cwd=cg_md)
+            timings["cg_md_ps"] = args.cg_steps * args.cg_dt_fs / 1000
+        except subprocess.CalledProcessError:  # a CG model that lets the liquid collapse stops the run
+            print("CG MD stopped early (see above); comparing the frames it wrote")
+        save()
+    return timings
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--aa-steps", type=int, default=6000, help="atomistic MD steps of 0.5 fs")
+    ap.add_argument("--equil-ps", type=float, default=0.5, help="atomistic equilibration to drop, ps")
+    ap.add_argument("--cg-train-steps", type=int, default=3000)
+    ap.add_argument("--descriptor", choices=("se_e2_a", "loc_frame"), default="se_e2_a")
+    ap.add_argument("--cg-steps", type=int, default=3000, help="CG MD steps")
+    ap.add_argument("--cg-dt-fs", type=float, default=2.0, help="CG MD timestep, fs")
+    ap.add_argument("--cg-equil-ps", type=float, default=0.5, help="CG equilibration to drop, ps")
+    ap.add_argument("--source", choices=("aa", "dft"), default="aa",
+                    help="atomistic data: MD with a water model trained here (aa), or the bundled AIMD frames (dft)")
+    ap.add_argument("--work", default=None, help="work directory (default work/ or work_dft/)")
+    ap.add_argument("--clean", action="store_true", help="remove the work directory first")
+    args = ap.parse_args()
+    global WORK
+    WORK = Path(args.work).resolve() if args.work else HERE / ("work" if args.source == "aa" else "work_dft")
+    if args.clean and WORK.exists():
+        shutil.rmtree(WORK)
+    timings = run_stages(args)
+    from compare import compare
+
+    compare(WORK, HERE if args.source == "aa" else HERE / "dft", timings, args)
+
+
+if __name__ == "__main__":
+    main()
