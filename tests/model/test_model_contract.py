@@ -4,6 +4,12 @@ The descriptor kinds come from the registry (``deeppot.core.descriptor.DESCRIPTO
 DeePMD-kit aliases), so a new descriptor gets every test of :class:`ModelContractMixin` by
 registration: it is built from :data:`GENERIC` (the keys all ``se_*`` descriptors take) unless
 :data:`VARIANTS` gives it its own small sections. One test class per (kind, precision), generated below.
+
+Each tolerance of ``model_contract`` was checked against deliberate bugs (monkeypatched, never committed):
+the switching function's derivative dropped from autograd (fails fd forces of se_e2_r/se_e3 and fd virial and
+explicit == autograd of every se_* class, float64 and float32), a hard cutoff instead of the switch (fails
+smoothness of every se_* class), the virial's sign flipped (fails fd virial and lower == global everywhere),
+weights rounded to float32 on save (fails frozen == eager of every float64 class).
 """
 
 from __future__ import annotations
