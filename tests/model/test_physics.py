@@ -1,13 +1,15 @@
-"""Physical properties every descriptor must have (float64, small random models)."""
+"""Physical properties every descriptor must have (float64, small random models).
+
+Finite differences, invariances, smoothness, batch == single and lower == global are in the
+contract every model kind inherits (tests/model/model_contract.py); these are the checks beyond it.
+"""
 
 import numpy as np
 import pytest
-import torch
 
-from deeppot.core.neighbor import build_extended
 from deeppot.model.build import build_model
 from deeppot.model.stats import StatFrames, compute_input_stats
-from deeppot.testing import fd_forces, fd_virial, model_energy, model_outputs, random_rotation, water_cluster
+from deeppot.testing import model_energy, model_outputs, water_cluster
 
 RCUT = 4.0
 DESCRIPTORS = {
@@ -40,42 +42,6 @@ def system():
     return pos @ np.linalg.inv(np.eye(3) * 6.5) @ cell, cell, types
 
 
-def test_forces_match_finite_differences(model, system):
-    pos, cell, types = system
-    out = model_outputs(model, pos, cell, types)
-    assert np.abs(out["force"] - fd_forces(model, pos, cell, types)).max() < 1e-6
-
-
-def test_open_boundary_forces_match_finite_differences(model, system):
-    pos, _, types = system
-    out = model_outputs(model, pos, None, types)
-    assert np.abs(out["force"] - fd_forces(model, pos, None, types)).max() < 1e-6
-
-
-def test_virial_matches_box_strain(model, system):
-    pos, cell, types = system
-    out = model_outputs(model, pos, cell, types, atomic=True)
-    ref = fd_virial(model, pos, cell, types)
-    assert np.abs(out["virial"] - ref).max() < 1e-6
-    assert np.abs(out["atom_virial"].sum(axis=0) - out["virial"]).max() < 1e-12
-
-
-def test_rotation_translation_permutation_invariance(model, system):
-    pos, cell, types = system
-    base = model_outputs(model, pos, cell, types)
-    rot = random_rotation(5)
-    rotated = model_outputs(model, pos @ rot.T, cell @ rot.T, types)
-    assert abs(rotated["energy"] - base["energy"]) < 1e-10
-    assert np.abs(rotated["force"] - base["force"] @ rot.T).max() < 1e-10
-    assert np.abs(rotated["virial"] - rot @ base["virial"] @ rot.T).max() < 1e-10
-    shifted = model_outputs(model, pos + np.array([1.3, -7.1, 20.2]), cell, types)
-    assert abs(shifted["energy"] - base["energy"]) < 1e-10
-    perm = np.random.default_rng(0).permutation(len(types))
-    permuted = model_outputs(model, pos[perm], cell, types[perm])
-    assert abs(permuted["energy"] - base["energy"]) < 1e-10
-    assert np.abs(permuted["force"] - base["force"][perm]).max() < 1e-10
-
-
 def test_periodic_images_are_equivalent(model, system):
     pos, cell, types = system
     base = model_outputs(model, pos, cell, types)
@@ -100,41 +66,6 @@ def test_small_box_below_two_rcut(kind):
     e1 = model_energy(model, pos, cell, types)
     e8 = model_energy(model, big, 2 * cell, np.tile(types, 8))
     assert abs(e8 - 8 * e1) < 1e-9
-
-
-def test_smooth_when_a_neighbour_crosses_rcut(model):
-    """Energy and forces are continuous as the only pair crosses rcut (both sides agree)."""
-    types = np.array([0, 1])
-    eps = 1e-6
-    outs = {}
-    for side, r in (("in", RCUT - eps), ("out", RCUT + eps)):
-        pos = np.array([[0.0, 0.0, 0.0], [r * 0.6, r * 0.8, 0.0]])
-        outs[side] = model_outputs(model, pos, None, types)
-    assert abs(outs["in"]["energy"] - outs["out"]["energy"]) < 1e-12
-    assert np.abs(outs["in"]["force"] - outs["out"]["force"]).max() < 1e-12
-    assert np.abs(outs["out"]["force"]).max() == 0.0
-
-
-def test_batch_equals_single_frames(model, system):
-    pos, cell, types = system
-    frames = np.stack([pos, pos + 0.05 * np.sin(np.arange(pos.size)).reshape(pos.shape)])
-    cells = np.stack([cell, cell * 1.02])
-    out = model(torch.as_tensor(frames), torch.as_tensor(types), torch.as_tensor(cells))
-    for f in range(2):
-        single = model_outputs(model, frames[f], cells[f], types)
-        assert abs(float(out["energy"][f].detach()) - single["energy"]) < 1e-12
-        assert np.abs(out["force"][f].detach().numpy() - single["force"]).max() < 1e-12
-
-
-def test_lower_entry_point_matches_global(model, system):
-    pos, cell, types = system
-    ext = build_extended(torch.as_tensor(pos), cell, torch.as_tensor(types), RCUT, model.sel)
-    lower = model.forward_lower(ext.coord, ext.atype, ext.nlist, ext.mapping, atomic=True)
-    ref = model_outputs(model, pos, cell, types, atomic=True)
-    assert abs(float(lower["energy"]) - ref["energy"]) < 1e-10
-    assert np.abs(lower["force"].numpy() - ref["force"]).max() < 1e-10
-    assert np.abs(lower["virial"].detach().numpy() - ref["virial"]).max() < 1e-10
-    assert np.abs(lower["atom_virial"].detach().numpy() - ref["atom_virial"]).max() < 1e-10
 
 
 def test_neighbour_overflow_is_reported_with_counts(system):
