@@ -151,6 +151,7 @@ def main() -> None:
     ap.add_argument("--source", choices=("aa", "dft"), default="aa",
                     help="atomistic data: MD with a water model trained here (aa), or the bundled AIMD frames (dft)")
     ap.add_argument("--work", default=None, help="work directory (default work/ or work_dft/)")
+    ap.add_argument("--out", default=None, help="where results.md and the figures go (default . or dft/)")
     ap.add_argument("--clean", action="store_true", help="remove the work directory first")
     args = ap.parse_args()
     global WORK
@@ -160,7 +161,8 @@ def main() -> None:
     timings = run_stages(args)
     from compare import compare
 
-    compare(WORK, HERE if args.source == "aa" else HERE / "dft", timings, args)
+    out = Path(args.out).resolve() if args.out else (HERE if args.source == "aa" else HERE / "dft")
+    compare(WORK, out, timings, args)
 
 
 if __name__ == "__main__":
