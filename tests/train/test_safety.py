@@ -4,28 +4,16 @@ In-process (``deeppot.cli.main.main``) and tiny, so each test takes seconds.
 """
 
 import errno
-import json
 import logging
 import os
 
 import h5py
 import numpy as np
 import pytest
-from train_helpers import ckpt, tiny_config
+from train_helpers import ckpt, tiny_config, train_in
 
 from deeppot.cli.main import main
 from deeppot.train.checkpoint import load_checkpoint
-
-
-def train(directory, cfg, *args):
-    directory.mkdir(exist_ok=True)
-    (directory / "input.json").write_text(json.dumps(cfg))
-    cwd = os.getcwd()
-    os.chdir(directory)
-    try:
-        return main(["train", "input.json", "--no-progress", *map(str, args)])
-    finally:
-        os.chdir(cwd)
 
 
 def error_lines(capsys):
@@ -40,11 +28,11 @@ def rmse_e_at_step_1(directory):
 
 def test_short_new_run_keeps_its_checkpoints_and_leaves_the_old_run_alone(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="deeppot")
-    assert train(tmp_path, tiny_config(steps=12, save=3, max_ckpt_keep=2)) == 0
+    assert train_in(tmp_path, tiny_config(steps=12, save=3, max_ckpt_keep=2)) == 0
     old = {p.name: p.read_bytes() for p in tmp_path.glob("model.ckpt-*.npz")}
     assert sorted(int(n.rsplit("-", 1)[1][:-4]) for n in old) == [9, 12]
     old_lcurve = (tmp_path / "lcurve.out").read_text()
-    assert train(tmp_path, tiny_config(steps=4, save=1, max_ckpt_keep=2)) == 0
+    assert train_in(tmp_path, tiny_config(steps=4, save=1, max_ckpt_keep=2)) == 0
     pointer = (tmp_path / "checkpoint").read_text().strip()
     assert pointer == ckpt(tmp_path, 4).name and (tmp_path / pointer).is_file()
     new = sorted(p.name for p in tmp_path.glob("model.ckpt-*.npz") if p.name not in old)
@@ -53,12 +41,12 @@ def test_short_new_run_keeps_its_checkpoints_and_leaves_the_old_run_alone(tmp_pa
     assert (tmp_path / "lcurve.out.1").read_text() == old_lcurve
     assert "2 checkpoint(s) of other runs" in caplog.text
     # the new run restarts from the directory (pointer) and ends where it was
-    assert train(tmp_path, tiny_config(steps=4, save=1, max_ckpt_keep=2), "--restart", ".") == 0
+    assert train_in(tmp_path, tiny_config(steps=4, save=1, max_ckpt_keep=2), "--restart", ".") == 0
     assert load_checkpoint(tmp_path)[0]["step"] == 4
 
 
 def test_restart_with_a_different_input_is_refused_with_the_key(tmp_path, capsys):
-    assert train(tmp_path, tiny_config(steps=2, save=1)) == 0
+    assert train_in(tmp_path, tiny_config(steps=2, save=1)) == 0
     capsys.readouterr()
     changes = {
         "model.descriptor.rcut": lambda c: c["model"]["descriptor"].update(rcut=4.5),
@@ -72,16 +60,16 @@ def test_restart_with_a_different_input_is_refused_with_the_key(tmp_path, capsys
     for key, change in changes.items():
         cfg = tiny_config(steps=2, save=1)
         change(cfg)
-        assert train(tmp_path, cfg, "--restart", ckpt(tmp_path, 1).name) == 2, key
+        assert train_in(tmp_path, cfg, "--restart", ckpt(tmp_path, 1).name) == 2, key
         lines = error_lines(capsys)
         assert len(lines) == 1 and key in lines[0] and "--init-model" in lines[0], (key, lines)
     # output-only keys may change; numb_steps too once decay_rate is explicit
     cfg = tiny_config(steps=2, save=1, disp_freq=2)
-    assert train(tmp_path, cfg, "--restart", ckpt(tmp_path, 1).name) == 0
+    assert train_in(tmp_path, cfg, "--restart", ckpt(tmp_path, 1).name) == 0
     # --init-model with another architecture: one line, not a torch traceback
     cfg = tiny_config(steps=2, save=1)
     cfg["model"]["fitting_net"]["neuron"] = [8]
-    assert train(tmp_path / "other", cfg, "--init-model", tmp_path) == 2
+    assert train_in(tmp_path / "other", cfg, "--init-model", tmp_path) == 2
     lines = error_lines(capsys)
     assert len(lines) == 1 and "model sections differ" in lines[0]
 
@@ -89,24 +77,24 @@ def test_restart_with_a_different_input_is_refused_with_the_key(tmp_path, capsys
 def test_stat_file_is_keyed_by_descriptor_type_map_and_data(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="deeppot")
     cfg = tiny_config(steps=1, save=1, stat_file="stat.h5")
-    assert train(tmp_path / "a", cfg) == 0
+    assert train_in(tmp_path / "a", cfg) == 0
     stat = tmp_path / "a" / "stat.h5"
     with h5py.File(stat) as h5:
         assert len(h5["deeppot"].attrs["key"]) == 64 and "rcut" in h5["deeppot"].attrs["depends"]
     caplog.clear()
-    assert train(tmp_path / "a", cfg) == 0
+    assert train_in(tmp_path / "a", cfg) == 0
     assert "statistics read from" in caplog.text
     # rcut and type_map changed (sel swapped with it): same array shapes, different statistics
     changed = tiny_config(steps=1, save=1, stat_file="stat.h5")
     changed["model"]["type_map"] = ["H", "O"]
     changed["model"]["descriptor"].update(rcut=4.5, sel=[80, 40])
     caplog.clear()
-    assert train(tmp_path / "a", changed) == 0
+    assert train_in(tmp_path / "a", changed) == 0
     assert "recomputing" in caplog.text and "statistics read from" not in caplog.text
     changed.pop("training")
     fresh = tiny_config(steps=1, save=1)
     fresh["model"] = changed["model"]
-    assert train(tmp_path / "b", fresh) == 0
+    assert train_in(tmp_path / "b", fresh) == 0
     _, reused, _ = load_checkpoint(tmp_path / "a")
     _, reference, _ = load_checkpoint(tmp_path / "b")
     for name in ("descriptor.davg", "descriptor.dstd", "out_bias"):
@@ -122,13 +110,13 @@ def test_foreign_stat_file_is_left_alone(tmp_path, caplog, capsys):
     with h5py.File(work / "stat.h5", "w") as h5:  # DeePMD-kit's layout: one group per type map
         h5.create_dataset("O H/stat_file/bias_atom_energy", data=np.zeros(2))
     before = (work / "stat.h5").read_bytes()
-    assert train(work, tiny_config(steps=1, save=1, stat_file="stat.h5")) == 0
+    assert train_in(work, tiny_config(steps=1, save=1, stat_file="stat.h5")) == 0
     assert (work / "stat.h5").read_bytes() == before
     assert (work / "stat.h5.deeppot.h5").is_file() and "left alone" in caplog.text
     # a foreign file also where deeppot would write beside it: one line, nothing overwritten
     (work / "stat.h5.deeppot.h5").write_text("someone else's")
     capsys.readouterr()
-    assert train(work, tiny_config(steps=1, save=1, stat_file="stat.h5")) == 2
+    assert train_in(work, tiny_config(steps=1, save=1, stat_file="stat.h5")) == 2
     assert len(error_lines(capsys)) == 1
     assert (work / "stat.h5.deeppot.h5").read_text() == "someone else's"
 
@@ -144,7 +132,7 @@ def test_full_disk_while_saving_a_checkpoint_keeps_the_previous_one(tmp_path, mo
         return real(handle, **arrays)
 
     monkeypatch.setattr(np, "savez", savez)
-    assert train(tmp_path, tiny_config(steps=4, save=2)) == 2
+    assert train_in(tmp_path, tiny_config(steps=4, save=2)) == 2
     lines = error_lines(capsys)
     assert len(lines) == 1 and "no space left on device" in lines[0], lines
     first = ckpt(tmp_path, 2)
@@ -154,7 +142,7 @@ def test_full_disk_while_saving_a_checkpoint_keeps_the_previous_one(tmp_path, mo
 
 
 def test_full_disk_while_freezing_keeps_the_previous_model(tmp_path, monkeypatch, capsys):
-    assert train(tmp_path, tiny_config(steps=1, save=1)) == 0
+    assert train_in(tmp_path, tiny_config(steps=1, save=1)) == 0
     assert main(["freeze", "-c", str(tmp_path), "-o", str(tmp_path / "m.dp")]) == 0
     before = (tmp_path / "m.dp").read_bytes()
     capsys.readouterr()
@@ -173,7 +161,7 @@ def test_full_disk_while_freezing_keeps_the_previous_model(tmp_path, monkeypatch
 def test_outputs_follow_the_umask(tmp_path, umask, water_data):
     old = os.umask(umask)
     try:
-        assert train(tmp_path, tiny_config(steps=2, save=1, stat_file="stat.h5")) == 0
+        assert train_in(tmp_path, tiny_config(steps=2, save=1, stat_file="stat.h5")) == 0
         assert main(["freeze", "-c", str(tmp_path), "-o", str(tmp_path / "m.dp")]) == 0
         assert main(["convert", str(water_data / "data_0"), str(tmp_path / "npy" / "w")]) == 0
         assert main(["convert", str(water_data / "data_0"), str(tmp_path / "w.extxyz"), "--to", "extxyz"]) == 0
@@ -188,7 +176,7 @@ def test_outputs_follow_the_umask(tmp_path, umask, water_data):
 
 
 def test_one_shot_commands_replace_only_their_own_earlier_outputs(tmp_path, water_data, capsys):
-    assert train(tmp_path, tiny_config(steps=1, save=1)) == 0
+    assert train_in(tmp_path, tiny_config(steps=1, save=1)) == 0
     model = str(tmp_path / "m.dp")
     assert main(["freeze", "-c", str(tmp_path), "-o", model]) == 0
     assert main(["freeze", "-c", str(tmp_path), "-o", model]) == 0  # its own earlier output: replaced

@@ -15,23 +15,15 @@ import time
 
 import numpy as np
 import pytest
-from train_helpers import ckpt, tiny_config
+from train_helpers import ckpt, tiny_config, train_in
 
-from deeppot.cli.main import main
 from deeppot.train.checkpoint import load_checkpoint, resolve
 
 CFG = tiny_config(steps=30, save=4, disp=1)
 
 
 def train_here(directory, cfg, *args):
-    directory.mkdir(exist_ok=True)
-    (directory / "input.json").write_text(json.dumps(cfg))
-    cwd = os.getcwd()
-    os.chdir(directory)
-    try:
-        return main(["train", "input.json", "--no-progress", "--threads", "1", *args])
-    finally:
-        os.chdir(cwd)
+    return train_in(directory, cfg, "--threads", "1", *args)
 
 
 def start(directory, cfg, slow_save=None):

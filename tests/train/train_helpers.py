@@ -34,3 +34,21 @@ def ckpt(directory, step, prefix="model.ckpt"):
     found = sorted(Path(directory).glob(f"{prefix}-*-{step}.npz"))
     assert len(found) == 1, f"expected one checkpoint of step {step} in {directory}, found {found}"
     return found[0]
+
+
+def train_in(directory, cfg, *args):
+    """Run ``deeppot train`` in-process inside ``directory`` (created) with ``cfg`` as input.json; exit code."""
+    import json
+    import os
+
+    from deeppot.cli.main import main
+
+    directory = Path(directory)
+    directory.mkdir(exist_ok=True)
+    (directory / "input.json").write_text(json.dumps(cfg))
+    cwd = os.getcwd()
+    os.chdir(directory)
+    try:
+        return main(["train", "input.json", "--no-progress", *map(str, args)])
+    finally:
+        os.chdir(cwd)
