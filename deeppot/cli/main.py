@@ -28,6 +28,8 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("ipi", "ipi", "run as an i-PI client (path-integral MD)"),
     ("convert", "convert", "convert data between formats (dpdata / ASE)"),
     ("cg", "cg", "DeePCG: map atomistic trajectories with forces to a coarse-grained system"),
+    ("learn", "learn", "concurrent learning: explore, select, label with quantum chemistry, retrain"),
+    ("cdft", "cdft", "classical DFT: minimise the grand potential of an inhomogeneous fluid"),
 ]
 
 
