@@ -28,11 +28,13 @@ DESCRIPTOR_DEFAULTS = {kind: {k: cls.model_fields[k].default for k in _NET_KEYS 
 IGNORED_DESCRIPTOR_KEYS = {"trainable", "exclude_types", "_comment", "tebd_input_mode"}
 
 
-def build_descriptor(section: dict, ntypes: int):
+def build_descriptor(section: dict, ntypes: int, type_map: list[str] | None = None):
     kind = ALIASES.get(section.get("type", ""), section.get("type", ""))
+    if kind == "bp":
+        return _build_bp(section, type_map or [str(t) for t in range(ntypes)])
     if kind not in DESCRIPTOR_DEFAULTS:
         raise ConfigError(f"model.descriptor.type {section.get('type')!r} is not supported "
-                          f"(supported: {', '.join(DESCRIPTOR_DEFAULTS)})")
+                          f"(supported: {', '.join(DESCRIPTOR_DEFAULTS)}, bp)")
     if section.get("exclude_types"):
         raise ConfigError("model.descriptor.exclude_types is not supported yet")
     opts = dict(DESCRIPTOR_DEFAULTS[kind])
@@ -67,12 +69,24 @@ def _build_loc_frame(section: dict, ntypes: int):
         raise ConfigError(str(err)) from None
 
 
+def _build_bp(section: dict, type_map: list[str]):
+    from deeppot.core.descriptor.bp import build
+
+    sel = section.get("sel")
+    if not isinstance(sel, (list, tuple)) or len(sel) != len(type_map):
+        raise ConfigError(f"model.descriptor.sel must list {len(type_map)} integers (one per type), got {sel!r}")
+    try:
+        return build(section, list(type_map), dtype=PRECISION[section.get("precision", "default")])
+    except ValueError as err:
+        raise ConfigError(f"model.descriptor ({err})") from None
+
+
 def build_model(section: dict) -> EnergyModel:
     """EnergyModel with random weights from DeePMD-kit's ``model`` keys."""
     type_map = section.get("type_map")
     if not type_map:
         raise ConfigError("model.type_map is required (element symbols, e.g. [\"O\", \"H\"])")
-    descriptor = build_descriptor(dict(section.get("descriptor", {})), len(type_map))
+    descriptor = build_descriptor(dict(section.get("descriptor", {})), len(type_map), list(type_map))
     fit = dict(section.get("fitting_net", {}))
     if fit.get("type", "ener") != "ener":
         raise ConfigError(f"model.fitting_net.type {fit.get('type')!r} is not supported (only 'ener')")

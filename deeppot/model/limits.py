@@ -112,6 +112,32 @@ def _sel(c: Checker, desc: dict, path: str, ntypes: int, keys: tuple[str, ...]) 
     return total
 
 
+def _bp_width(c: Checker, desc: dict, type_map: list[str], path: str, resolved: bool = False) -> int:
+    """Symmetry functions per atom of a ``bp`` section (input form, or the resolved rows of a model file)."""
+    from deeppot.core.descriptor.bp import MAX_FUNCTIONS, ParameterError, parameter_tables
+
+    ntypes = len(type_map)
+    if resolved:  # rows [ti, tj, ...] as DescriptorBP.to_dict writes them
+        per_type = [0] * ntypes
+        for name, width in (("g2", 4), ("g4", 6), ("g5", 6)):
+            rows = desc.get(name, [])
+            if not isinstance(rows, list) or len(rows) > MAX_FUNCTIONS * ntypes:
+                raise c.fail(f"{path}.{name}", f"must be a list of at most {MAX_FUNCTIONS * ntypes} rows")
+            ntyp = 3 if width == 6 else 2  # leading type indices of a row
+            for k, row in enumerate(rows):
+                if not (isinstance(row, list) and len(row) == width
+                        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in row)
+                        and all(float(t).is_integer() and 0 <= t < ntypes for t in row[:ntyp])):
+                    raise c.fail(f"{path}.{name}[{k}]", f"must be {width} numbers, the first types 0..{ntypes - 1}")
+                per_type[int(row[0])] += 1
+        return max(per_type)
+    try:
+        tables = parameter_tables(desc, type_map)
+    except ParameterError as err:
+        raise c.fail(f"{path}.{err.key}", str(err)) from None
+    return max(sum(1 for rows in tables.values() for r in rows if r[0] == t) for t in range(ntypes))
+
+
 def check_model_config(model: dict, where: str) -> None:
     """The build-time ``model`` section stored in a checkpoint (type_map, descriptor, fitting_net)."""
     c = Checker(where)
@@ -126,6 +152,9 @@ def check_model_config(model: dict, where: str) -> None:
         _sel(c, desc, "model.descriptor", ntypes, ("sel_a", "sel_r"))
         c.int_list(desc, "axis_rule", "model.descriptor", -1, MAX_NNEI, 6 * MAX_NTYPES, length=6 * ntypes)
         dim_out = 4 * sum(desc["sel_a"]) + sum(desc["sel_r"])
+    elif kind == "bp":
+        _sel(c, desc, "model.descriptor", ntypes, ("sel",))
+        dim_out = _bp_width(c, desc, model["type_map"], "model.descriptor")
     else:
         _sel(c, desc, "model.descriptor", ntypes, ("sel",))
         neuron = [10, 20, 40]
@@ -215,6 +244,14 @@ def _descriptor(c: Checker, desc: dict, ntypes: int, out: dict, params: list[int
     if kind == "loc_frame":
         nnei = _sel(c, desc, path, ntypes, ("sel_a", "sel_r"))
         c.int_list(desc, "axis_rule", path, -1, MAX_NNEI, 6 * MAX_NTYPES, length=6 * ntypes)
+    elif kind == "bp":
+        nnei = _sel(c, desc, path, ntypes, ("sel",))
+        c.number(desc, "rcut_ang", path, 1e-3, rcut, default=rcut)
+        width = _bp_width(c, desc, [str(t) for t in range(ntypes)], path, resolved=True)
+        var = c.obj(desc, "@variables", path)
+        for name in ("davg", "dstd"):
+            _ref_shape(c, var, name, path, ntypes * width, out)
+        return nnei
     else:
         if kind not in SE_TYPES:
             raise ModelFileError(f"{c.where}: descriptor type {kind!r} is not supported "

@@ -72,6 +72,13 @@ def check_array_shapes(data: dict, where: str) -> None:
     elif kind == "loc_frame":
         ncol, nnei = 1, 4 * sum(desc["sel_a"]) + sum(desc["sel_r"])
         dim_out = nnei
+    elif kind == "bp":  # one column per symmetry function, the widest centre type (limits._bp_width)
+        per_type = [0] * ntypes
+        for name in ("g2", "g4", "g5"):
+            for row in desc.get(name, []):
+                per_type[int(row[0])] += 1
+        ncol, nnei = 1, max(per_type)
+        dim_out = nnei
     else:
         return  # unknown types are reported by descriptor_from_dict
     for name in ("davg", "dstd"):

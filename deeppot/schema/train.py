@@ -39,6 +39,20 @@ def _check_precision(value: Any) -> Any:
     return value
 
 
+def _check_sel(value: Any) -> Any:
+    if isinstance(value, str):
+        if re.fullmatch(r"auto(:\d+(\.\d*)?)?", value) and (":" not in value or float(value[5:]) >= 1):
+            return value
+        raise ValueError(f"{show(value)}: use a list of integers, \"auto\" or \"auto:F\" (F ≥ 1, e.g. auto:1.1)")
+    if not isinstance(value, list) or not value or not all(type(s) is int and s >= 0 for s in value):
+        raise ValueError(f"{show(value)} is not a list of integers ≥ 0")
+    if sum(value) == 0:
+        raise ValueError(f"{show(value)}: at least one neighbour slot is needed")
+    if max(value) > MAX_SEL or sum(value) > MAX_NNEI:
+        raise ValueError(f"{show(value)}: at most {MAX_SEL} per type and {MAX_NNEI} in all")
+    return value
+
+
 class _SeBase(Section):
     NOT_YET: ClassVar[dict[str, tuple]] = {"exclude_types": ([],), "spin": (None,), "tebd_input_mode": ("concat",),
                                            "type_map": (), "stripped_type_embedding": (False,)}
@@ -58,20 +72,7 @@ class _SeBase(Section):
 
     _check_prec = field_validator("precision", mode="before")(lambda cls, v: _check_precision(v))
 
-    @field_validator("sel", mode="before")
-    @classmethod
-    def _sel(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            if re.fullmatch(r"auto(:\d+(\.\d*)?)?", value) and (":" not in value or float(value[5:]) >= 1):
-                return value
-            raise ValueError(f"{show(value)}: use a list of integers, \"auto\" or \"auto:F\" (F ≥ 1, e.g. auto:1.1)")
-        if not isinstance(value, list) or not value or not all(type(s) is int and s >= 0 for s in value):
-            raise ValueError(f"{show(value)} is not a list of integers ≥ 0")
-        if sum(value) == 0:
-            raise ValueError(f"{show(value)}: at least one neighbour slot is needed")
-        if max(value) > MAX_SEL or sum(value) > MAX_NNEI:
-            raise ValueError(f"{show(value)}: at most {MAX_SEL} per type and {MAX_NNEI} in all")
-        return value
+    _sel = field_validator("sel", mode="before")(lambda cls, v: _check_sel(v))
 
     @model_validator(mode="after")
     def _relations(self):
@@ -123,6 +124,41 @@ class LocFrame(Section):
     _check_prec = field_validator("precision", mode="before")(lambda cls, v: _check_precision(v))
 
 
+class BP(Section):
+    """Behler–Parrinello symmetry functions (deeppot only; DeePMD-kit cannot read these models)."""
+
+    NOT_YET: ClassVar[dict[str, tuple]] = {"exclude_types": ([],)}
+    type: Literal["bp"] = Field(description="descriptor type")
+    rcut: Cutoff = Field(6.0, description="cutoff radius of all symmetry functions, Å")
+    rcut_ang: Cutoff | None = Field(None, description="cutoff of the angular functions G4/G5, Å (default: rcut)")
+    sel: Any = Field("auto", description="max neighbours per type within rcut (sizes engine neighbour lists), "
+                     "or \"auto\" / \"auto:F\"", json_schema_extra={"type_text": 'list[int] | "auto" | "auto:F"'})
+    g2: Any = Field(None, description="radial rows [eta 1/Å², r_s Å], the same for every element pair, or a "
+                    "dict {\"O-H\": rows} (centre-neighbour); default: a radial grid",
+                    json_schema_extra={"type_text": "list | dict | null"})
+    g4: Any = Field(None, description="angular rows [eta 1/Å², zeta ≥ 1, lambda ±1], or a dict {\"O-H-H\": rows}; "
+                    "default: zeta 1, 4; lambda ±1; two widths", json_schema_extra={"type_text": "list | dict | null"})
+    g5: Any = Field(None, description="G5 rows like g4 (no r_jk term); default none",
+                    json_schema_extra={"type_text": "list | dict | null"})
+    n_radial: int = Field(8, ge=1, le=1024, description="radial functions per element pair of the default grid")
+    r_min: float = Field(0.5, ge=0, description="innermost centre (shifted) or width (centred) of the grid, Å")
+    radial_grid: Literal["shifted", "centred"] = Field("shifted", description="default radial grid kind")
+    precision: PRECISION = Field("default", description="float64 | float32 | default (= float64)")
+    seed: int | None = Field(None, ge=0, description="random seed (no trainable descriptor weights)")
+    trainable: bool = Field(True, description="ignored (no trainable descriptor weights)")
+
+    _check_prec = field_validator("precision", mode="before")(lambda cls, v: _check_precision(v))
+    _sel = field_validator("sel", mode="before")(lambda cls, v: _check_sel(v))
+
+    @model_validator(mode="after")
+    def _relations(self):
+        if self.rcut_ang is not None and self.rcut_ang > self.rcut:
+            raise fail("rcut_ang", f"{show(self.rcut_ang)} must be ≤ rcut {show(self.rcut)}")
+        if self.r_min >= self.rcut:
+            raise fail("r_min", f"{show(self.r_min)} must be < rcut {show(self.rcut)}")
+        return self
+
+
 def _descriptor_tag(value: Any) -> str | None:
     kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
     if not isinstance(kind, str):
@@ -130,12 +166,13 @@ def _descriptor_tag(value: Any) -> str | None:
     return "@" + DESCRIPTOR_ALIASES.get(kind, kind)
 
 
-register_union("descriptor type", supported=("se_e2_a", "se_e2_r", "se_e3", "loc_frame", *DESCRIPTOR_ALIASES),
+register_union("descriptor type", supported=("se_e2_a", "se_e2_r", "se_e3", "loc_frame", "bp", *DESCRIPTOR_ALIASES),
                not_yet=DESCRIPTORS_NOT_YET)
 
 
 Descriptor = Annotated[(Annotated[SeE2A, Tag("@se_e2_a")] | Annotated[SeE2R, Tag("@se_e2_r")]
-                        | Annotated[SeE3, Tag("@se_e3")] | Annotated[LocFrame, Tag("@loc_frame")]),
+                        | Annotated[SeE3, Tag("@se_e3")] | Annotated[LocFrame, Tag("@loc_frame")]
+                        | Annotated[BP, Tag("@bp")]),
                        Discriminator(_descriptor_tag)]
 
 
@@ -171,7 +208,7 @@ class Model(Section):
     }
     type_map: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=MAX_NTYPES)] = Field(
         description="element symbol of each type, e.g. [\"O\", \"H\"]")
-    descriptor: Descriptor = Field(description="descriptor section (type: se_e2_a | se_e2_r | se_e3 | loc_frame)",
+    descriptor: Descriptor = Field(description="descriptor section (type: se_e2_a | se_e2_r | se_e3 | loc_frame | bp)",
                                    json_schema_extra={"type_text": "section"})
     fitting_net: FittingNet = Field(default_factory=FittingNet, description="fitting net section")
     data_stat_nbatch: int = Field(10, ge=1, description="batches per system sampled for statistics")
@@ -204,6 +241,13 @@ class Model(Section):
                                                 f"{ntypes} ({show(self.type_map)})")
         if isinstance(desc, LocFrame) and len(desc.axis_rule) != 6 * ntypes:
             raise fail("descriptor/axis_rule", f"has {len(desc.axis_rule)} entries; 6 per type ({6 * ntypes}) needed")
+        if isinstance(desc, BP):
+            from deeppot.core.descriptor.bp import ParameterError, parameter_tables
+
+            try:
+                parameter_tables(desc.model_dump(), list(self.type_map))
+            except ParameterError as err:
+                raise fail(f"descriptor/{err.key}", str(err).removeprefix("bp: ")) from None
         return self
 
 

@@ -145,7 +145,7 @@ def describe() -> list[str]:
         lines += describe_rows(rows)
         if name == "model":
             for kind, desc in (("se_e2_a", schema.SeE2A), ("se_e2_r", schema.SeE2R), ("se_e3", schema.SeE3),
-                               ("loc_frame", schema.LocFrame)):
+                               ("loc_frame", schema.LocFrame), ("bp", schema.BP)):
                 lines.append(f"model/descriptor (type {kind}):")
                 lines += describe_rows([r for r in desc.keys_doc() if r[0] != "type"])
     lines.append("not supported by deeppot yet: descriptor types " + ", ".join(schema.DESCRIPTORS_NOT_YET)

@@ -342,3 +342,52 @@ class DescriptorBP(Descriptor):
             desc.davg.copy_(torch.as_tensor(np.asarray(d["@variables"]["davg"]), dtype=dtype))
             desc.dstd.copy_(torch.as_tensor(np.asarray(d["@variables"]["dstd"]), dtype=dtype))
         return desc
+
+
+# ----- from an input section -----------------------------------------------------------------
+#: most symmetry functions per centre type (a bound for model files and inputs)
+MAX_FUNCTIONS = 8192
+
+
+def parameter_tables(section: dict, type_map: list[str]) -> dict[str, list[list[float]]]:
+    """Per-pair rows ``{"g2", "g4", "g5"}`` of an input section (``None`` entries → the default set).
+
+    Raises ValueError with a one-line message naming the key.
+    """
+    ntypes = len(type_map)
+    rcut = float(section.get("rcut", 6.0))
+    rcut_ang = section.get("rcut_ang")
+    try:
+        defaults = default_parameters(rcut, rcut_ang, int(section.get("n_radial", DEFAULT_N_RADIAL)),
+                                      float(section.get("r_min", DEFAULT_R_MIN)),
+                                      section.get("radial_grid", "shifted"))
+    except ValueError as err:
+        raise ParameterError("r_min", str(err)) from None
+    tables = {}
+    for name, angular in (("g2", False), ("g4", True), ("g5", True)):
+        spec = section.get(name)
+        try:
+            tables[name] = expand_rows(defaults[name] if spec is None else spec, ntypes, type_map, angular, name)
+        except ValueError as err:
+            raise ParameterError(name, str(err)) from None
+    per_type = [sum(1 for rows in tables.values() for r in rows if r[0] == t) for t in range(ntypes)]
+    if max(per_type, default=0) > MAX_FUNCTIONS:
+        raise ParameterError("g2", f"bp: {max(per_type)} symmetry functions for one element (at most {MAX_FUNCTIONS})")
+    if max(per_type, default=0) == 0:
+        raise ParameterError("g2", "bp: no symmetry functions (g2, g4 and g5 are all empty)")
+    return tables
+
+
+class ParameterError(ValueError):
+    """A bad parameter set; ``key`` is the section key (g2, g4, g5) it concerns."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
+def build(section: dict, type_map: list[str], dtype=torch.float64) -> DescriptorBP:
+    """The descriptor of a ``{"type": "bp", ...}`` section with ``sel`` already resolved to a list."""
+    tables = parameter_tables(section, type_map)
+    return DescriptorBP(float(section.get("rcut", 6.0)), list(section["sel"]), len(type_map), tables["g2"],
+                        tables["g4"], tables["g5"], rcut_ang=section.get("rcut_ang"), dtype=dtype)
