@@ -130,7 +130,7 @@ class BP(Section):
     NOT_YET: ClassVar[dict[str, tuple]] = {"exclude_types": ([],)}
     type: Literal["bp"] = Field(description="descriptor type")
     rcut: Cutoff = Field(6.0, description="cutoff radius of all symmetry functions, Å")
-    rcut_ang: Cutoff | None = Field(None, description="cutoff of the angular functions G4/G5, Å (default: rcut)")
+    rcut_ang: Cutoff | None = Field(None, description="cutoff of the angular functions G4/G5, Å (default: min(rcut, 4))")
     sel: Any = Field("auto", description="max neighbours per type within rcut (sizes engine neighbour lists), "
                      "or \"auto\" / \"auto:F\"", json_schema_extra={"type_text": 'list[int] | "auto" | "auto:F"'})
     g2: Any = Field(None, description="radial rows [eta 1/Å², r_s Å], the same for every element pair, or a "

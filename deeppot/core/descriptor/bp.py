@@ -10,7 +10,9 @@ and neighbours j, k (all periodic images within the cutoff):
 
 Each unordered neighbour pair counts once, as in DScribe's ACSF (a j ≠ k double sum is 2×).
 The angular sums may use a shorter cutoff ``rcut_ang`` (f_c of all three distances then uses
-it), which is common practice (ANI, n2p2 set-ups) because the triplet count grows as r_c⁶.
+it), as ANI does (5.2 Å radial, 3.5 Å angular), because the triplet count grows as r_c⁶. An
+input section without ``rcut_ang`` gets min(rcut, 4 Å) (:data:`DEFAULT_RCUT_ANG`); the class
+itself defaults to ``rcut`` (Behler's and DScribe's single cutoff).
 
 Parameters are *per element pair*: a radial row belongs to (centre type, neighbour type), an
 angular row to (centre type, neighbour types a ≤ b). Per centre type the columns are: G2 rows
@@ -45,6 +47,9 @@ DEFAULT_N_RADIAL = 8
 DEFAULT_R_MIN = 0.5
 DEFAULT_ZETAS = (1.0, 4.0)
 DEFAULT_LAMBDAS = (-1.0, 1.0)
+#: angular cutoff of an input section that gives none (Å): the triplet count grows as r_c⁶ and one
+#: training step on 192 water atoms took 7.7 s with 6 Å, 0.27 s with 4 Å (se_e2_a: 0.31 s), same run
+DEFAULT_RCUT_ANG = 4.0
 
 
 def cosine_cutoff(r: torch.Tensor, rcut: float) -> torch.Tensor:
@@ -356,7 +361,7 @@ def parameter_tables(section: dict, type_map: list[str]) -> dict[str, list[list[
     """
     ntypes = len(type_map)
     rcut = float(section.get("rcut", 6.0))
-    rcut_ang = section.get("rcut_ang")
+    rcut_ang = section_rcut_ang(section)
     try:
         defaults = default_parameters(rcut, rcut_ang, int(section.get("n_radial", DEFAULT_N_RADIAL)),
                                       float(section.get("r_min", DEFAULT_R_MIN)),
@@ -386,8 +391,15 @@ class ParameterError(ValueError):
         self.key = key
 
 
+def section_rcut_ang(section: dict) -> float:
+    """``rcut_ang`` of an input section; min(rcut, 4 Å) when not given (see DEFAULT_RCUT_ANG)."""
+    rcut = float(section.get("rcut", 6.0))
+    value = section.get("rcut_ang")
+    return min(rcut, DEFAULT_RCUT_ANG) if value is None else float(value)
+
+
 def build(section: dict, type_map: list[str], dtype=torch.float64) -> DescriptorBP:
     """The descriptor of a ``{"type": "bp", ...}`` section with ``sel`` already resolved to a list."""
     tables = parameter_tables(section, type_map)
     return DescriptorBP(float(section.get("rcut", 6.0)), list(section["sel"]), len(type_map), tables["g2"],
-                        tables["g4"], tables["g5"], rcut_ang=section.get("rcut_ang"), dtype=dtype)
+                        tables["g4"], tables["g5"], rcut_ang=section_rcut_ang(section), dtype=dtype)
