@@ -256,3 +256,18 @@ def _vectors(p: torch.Tensor):
     rij = p[neighbor] - p[center]
     keep = torch.linalg.norm(rij.detach(), dim=1) < 4.0
     return rij[keep], center[keep], neighbor[keep]
+
+
+def test_type_and_rcut_alone_build_a_model_through_the_input_schema():
+    """``{"type": "bp", "rcut": 6.0}`` is a complete descriptor section: the default set, rcut_ang 4 Å."""
+    from deeppot.model.build import build_model
+    from deeppot.train.config import normalize
+    from deeppot.train.trainer import model_section
+
+    cfg = normalize({"model": {"type_map": TYPE_MAP, "descriptor": {"type": "bp", "rcut": 6.0}},
+                     "training": {"training_data": {"systems": ["x"]}, "numb_steps": 1}})
+    section = model_section(cfg)
+    section["descriptor"]["sel"] = [50, 100]  # "auto" is resolved from the data by the trainer
+    model = build_model(section)
+    assert model.descriptor.rcut == 6.0 and model.descriptor.rcut_ang == 4.0
+    assert model.descriptor.dim_out == 40
