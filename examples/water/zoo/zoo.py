@@ -65,7 +65,7 @@ DESCRIPTORS = {
 }
 #: the shared training set-up per size: fitting widths, steps, learning-rate decay interval, MD length
 SIZES = {
-    "quick": {"fitting": [120, 120, 120], "steps": 400, "decay_steps": 40, "md_ps": 0.25, "equil_ps": 0.05},
+    "quick": {"fitting": [120, 120, 120], "steps": 300, "decay_steps": 30, "md_ps": 0.25, "equil_ps": 0.05},
     "full": {"fitting": [240, 240, 240], "steps": 3500, "decay_steps": 200, "md_ps": 10.0, "equil_ps": 1.0},
     "smoke": {"fitting": [8, 8], "steps": 4, "decay_steps": 2, "md_ps": 0.01, "equil_ps": 0.0},  # pipeline check
 }
