@@ -132,7 +132,7 @@ def atomic_dir(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     try:
         try:
             yield tmp
-            for root, dirs, files in os.walk(tmp):
+            for root, dirs, _files in os.walk(tmp):
                 for name in dirs:
                     _apply_umask(os.path.join(root, name), directory=True)
             _apply_umask(tmp, directory=True)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from deeppot.core import explicit
+from deeppot.core.descriptor import descriptor_class
 from deeppot.data import load_systems
 from deeppot.data.system import System
 from deeppot.errors import ConfigError, ModelFileError
@@ -43,12 +44,14 @@ def resolve_sel(model_cfg: dict, systems: list[System]) -> tuple[dict, float]:
 
     desc = dict(model_cfg["descriptor"])
     min_dist, counts = neighbor_stat(systems, desc["rcut"], model_cfg["type_map"])
+    if not descriptor_class(desc["type"]).Config.SEL_FROM_DATA:
+        return dict(model_cfg, descriptor=desc), min_dist
     sel = desc.get("sel", "auto")
     if isinstance(sel, str):
         factor = float(sel.split(":")[1]) if ":" in sel else 1.1
-        desc["sel"] = auto_sel(counts, factor)
+        desc["sel"] = [int(s) for s in auto_sel(counts, factor)]
         log.info("sel auto: max neighbours %s -> sel %s", counts, desc["sel"])
-    elif desc["type"] != "loc_frame" and any(c > s for c, s in zip(counts, sel)):
+    elif any(c > s for c, s in zip(counts, sel)):
         raise ConfigError(f"training data has up to {counts} neighbours within rcut, more than sel {sel}")
     return dict(model_cfg, descriptor=desc), min_dist
 
@@ -57,11 +60,6 @@ def model_section(cfg: dict) -> dict:
     """The parts of ``cfg['model']`` that build_model reads (descriptor keys without Nones)."""
     m = cfg["model"]
     desc = {k: v for k, v in m["descriptor"].items() if v is not None and k not in ("trainable",)}
-    if desc["type"] == "loc_frame":
-        desc = {k: desc[k] for k in ("type", "rcut", "sel_a", "sel_r", "axis_rule", "precision") if k in desc}
-    else:
-        for key in ("sel_a", "sel_r", "axis_rule"):
-            desc.pop(key, None)
     fit = {k: v for k, v in m["fitting_net"].items() if k in ("type", "neuron", "resnet_dt",
                                                                "activation_function", "seed", "precision")}
     return {"type_map": m["type_map"], "descriptor": desc, "fitting_net": fit}
