@@ -10,7 +10,6 @@ before the potential is ever called, so overlapping atoms are named rather than 
 
 from __future__ import annotations
 
-import inspect
 import logging
 import sys
 import time
@@ -65,8 +64,7 @@ class Simulation:
         self.max_devi_f_stop = max_devi_f_stop
         self.observers: list[tuple[Callable, int]] = []
         self.failure_hooks: list[Callable] = []
-        takes_edges = "edges" in inspect.signature(potential.compute).parameters
-        self.verlet = VerletList(potential.rcut, skin_A) if takes_edges and potential.rcut > 0 else None
+        self.verlet = VerletList(potential.rcut, skin_A) if potential.takes_edges and potential.rcut > 0 else None
         self.ensemble.init(state)
         self.force_time = 0.0
         self._started = resume

@@ -19,6 +19,8 @@ from deeppot.potentials.base import Potential
 
 
 class ModelPotential(Potential):
+    takes_edges = True
+
     def __init__(self, model: str | Path | EnergyModel):
         if not isinstance(model, EnergyModel):
             from deeppot.model.dp_format import load_model

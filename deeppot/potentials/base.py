@@ -30,10 +30,14 @@ class Potential(ABC):
     type_map : list[str] or None
         Element symbol of each type index this potential expects, or None when any
         integer types are accepted (e.g. Lennard-Jones with per-type parameters).
+    takes_edges : bool
+        True when ``compute`` accepts ``edges=`` (an engine's Verlet-list pairs within
+        ``rcut``) instead of building its own neighbour list every call.
     """
 
     rcut: float = 0.0
     type_map: list[str] | None = None
+    takes_edges: bool = False
 
     @abstractmethod
     def compute(self, positions: torch.Tensor, cell: torch.Tensor | None, atype: torch.Tensor

@@ -11,6 +11,8 @@ from deeppot.potentials.base import Potential
 
 
 class CommitteePotential(Potential):
+    takes_edges = True
+
     def __init__(self, members: list[Potential]):
         if len(members) < 2:
             raise ValueError("a committee needs at least two models")

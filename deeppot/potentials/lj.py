@@ -17,6 +17,8 @@ from deeppot.potentials.base import Potential
 
 
 class LennardJones(Potential):
+    takes_edges = True
+
     def __init__(self, epsilon_eV: float = 0.0104, sigma_A: float = 3.4, rcut_A: float = 8.5,
                  pairs: dict | None = None, type_map: list[str] | None = None, shift: bool = True):
         """``pairs`` maps "A-B" (element names of ``type_map``) to {epsilon_eV, sigma_A}."""
