@@ -11,20 +11,19 @@ from deeppot.potentials.base import Potential
 
 
 class CommitteePotential(Potential):
-    takes_edges = True
-
     def __init__(self, members: list[Potential]):
         if len(members) < 2:
             raise ValueError("a committee needs at least two models")
         self.members = members
         self.rcut = max(m.rcut for m in members)
+        self.takes_edges = all(m.takes_edges for m in members)  # engine pairs go to every member
         self.type_map = members[0].type_map
 
     def identity(self) -> dict:
         return {"committee": [m.identity() for m in self.members]}
 
     def compute(self, positions, cell, atype, edges=None):
-        results = [m.compute(positions, cell, atype, edges=edges) if edges is not None else
+        results = [m.compute(positions, cell, atype, edges=edges) if edges is not None and m.takes_edges else
                    m.compute(positions, cell, atype) for m in self.members]
         forces = torch.stack([r["forces"] for r in results])
         devi = torch.linalg.norm(forces.std(dim=0, unbiased=False), dim=1)
