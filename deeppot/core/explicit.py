@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from deeppot.core.neighbor import build_edges, check_sel
+from deeppot.core.neighbor import build_edges, check_sel, neighbor_counts
 from deeppot.core.network import MLP
 
 #: embedding/fitting activations the hand-written derivative covers (others use autograd)
@@ -96,8 +96,7 @@ def frame_edges(model, coord: np.ndarray, box: np.ndarray | None, atype: np.ndar
                         model.rcut)
     at = torch.as_tensor(atype, dtype=torch.long)
     n = at.shape[0]
-    counts = torch.bincount(edges.center * model.ntypes + at[edges.neighbor],
-                            minlength=n * model.ntypes).view(n, model.ntypes)
+    counts = neighbor_counts(edges.center, at[edges.neighbor], n, model.ntypes)
     check_sel(counts, model.sel, model.type_map, where=where)
     return edges.center, edges.neighbor, edges.vectors(coord_t)
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import torch
 
-from deeppot.core.neighbor import build_edges
+from deeppot.core.neighbor import build_edges, neighbor_counts
 from deeppot.data.system import System
 
 
@@ -31,8 +31,7 @@ def neighbor_stat(systems: list[System], rcut: float, type_map: list[str], progr
                 if len(edges):
                     dist = torch.linalg.norm(edges.vectors(pos), dim=1)
                     min_dist = min(min_dist, float(dist.min()))
-                    key = edges.center * ntypes + atype[edges.neighbor]
-                    counts = torch.bincount(key, minlength=system.natoms * ntypes).view(-1, ntypes)
+                    counts = neighbor_counts(edges.center, atype[edges.neighbor], system.natoms, ntypes)
                     max_count = np.maximum(max_count, counts.max(dim=0).values.numpy())
                 bar.update(1)
     return min_dist, max_count.tolist()

@@ -27,7 +27,7 @@ from deeppot.core.grad import (
     edge_gradient,
     energy_derivatives,
 )
-from deeppot.core.neighbor import build_edges, check_sel, edges_from_extended
+from deeppot.core.neighbor import build_edges, check_sel, edges_from_extended, neighbor_counts
 from deeppot.errors import DataError
 
 
@@ -126,8 +126,7 @@ class EnergyModel(nn.Module):
         for f in range(nf):
             cell = None if box is None else box[f]
             edges = build_edges(coord[f].detach(), cell, self.rcut, dtype=coord.dtype, device=coord.device)
-            counts = torch.bincount(edges.center * self.ntypes + atype[f][edges.neighbor],
-                                    minlength=n * self.ntypes).view(n, self.ntypes)
+            counts = neighbor_counts(edges.center, atype[f][edges.neighbor], n, self.ntypes)
             check_sel(counts, self.sel, self.type_map, where=f"{where}frame {f}" if where else f"frame {f}")
             centers.append(edges.center + f * n)
             neighbors.append(edges.neighbor + f * n)

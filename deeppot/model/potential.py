@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from deeppot.core.descriptor import EdgeBatch
-from deeppot.core.neighbor import Edges, build_edges, check_sel
+from deeppot.core.neighbor import Edges, build_edges, check_sel, neighbor_counts
 from deeppot.model.energy_model import EnergyModel
 from deeppot.potentials.base import Potential
 
@@ -49,8 +49,7 @@ class ModelPotential(Potential):
             rij, center, neighbor = rij[keep], edges.center[keep], edges.neighbor[keep]
         else:
             center, neighbor = edges.center, edges.neighbor
-        key = center * model.ntypes + atype[neighbor]
-        counts = torch.bincount(key, minlength=n * model.ntypes).view(n, model.ntypes)
+        counts = neighbor_counts(center, atype[neighbor], n, model.ntypes)
         check_sel(counts, model.sel, model.type_map)
         batch = EdgeBatch(rij, center, neighbor, atype)
         out = model.evaluate(batch, torch.zeros(n, dtype=torch.long, device=pos.device), 1, atomic=atomic)

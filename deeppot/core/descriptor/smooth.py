@@ -17,6 +17,7 @@ import torch
 
 from deeppot.core.descriptor.base import DEFAULT_STD, STD_FLOOR, Descriptor, EdgeBatch
 from deeppot.core.env_mat import env_mat_rows
+from deeppot.core.neighbor import neighbor_counts
 from deeppot.core.network_io import as_numpy, dtype_of, embedding_net_to_dict, load_nets, precision_name
 from deeppot.errors import ConfigError
 from deeppot.model.limits import (
@@ -121,8 +122,7 @@ class SeDescriptor(Descriptor):
         ti, tj = batch.center_type, batch.neighbor_type
         rows = (self.raw_env_mat(batch.rij) - davg[ti, tj]) / dstd[ti, tj]
         pad_rows = -davg / dstd
-        key = batch.center * self.ntypes + tj
-        counts = torch.bincount(key, minlength=batch.natoms * self.ntypes).view(batch.natoms, self.ntypes)
+        counts = neighbor_counts(batch.center, tj, batch.natoms, self.ntypes)
         return rows, pad_rows, counts
 
     # ----- building ---------------------------------------------------------------------------
