@@ -14,13 +14,13 @@ from deeppot.data.system import System
 def neighbor_stat(systems: list[System], rcut: float, type_map: list[str], progress: bool = False
                   ) -> tuple[float, list[int]]:
     """Minimum pair distance (Å) and, per type, the maximum neighbour count within ``rcut``."""
-    from tqdm import tqdm
+    from deeppot.progress import Progress
 
     ntypes = len(type_map)
     min_dist = math.inf
     max_count = np.zeros(ntypes, dtype=np.int64)
     total = sum(s.nframes for s in systems)
-    with tqdm(total=total, disable=not progress, desc="neighbor-stat", unit="frame") as bar:
+    with Progress(total, "neighbor-stat", unit="frame", enabled=progress) as bar:
         for system in systems:
             system = system.remap(type_map)
             atype = torch.as_tensor(system.atype)

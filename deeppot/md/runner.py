@@ -11,7 +11,6 @@ before the potential is ever called, so overlapping atoms are named rather than 
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Callable
 
@@ -24,6 +23,7 @@ from deeppot.md.ensembles import ENSEMBLES
 from deeppot.md.neighbors import VerletList
 from deeppot.md.state import MDState
 from deeppot.potentials.base import Potential
+from deeppot.progress import Progress
 from deeppot.units import KB_EV_PER_K
 
 log = logging.getLogger("deeppot.md")
@@ -164,15 +164,10 @@ class Simulation:
         ``stop`` is asked after every completed step (observers included); when it returns True
         the run ends there (a SIGTERM handler's flag, see :mod:`deeppot.interrupt`).
         """
-        from tqdm import tqdm
-
         if not self._started and self.state.step == 0:
             self._notify()
         self._started = True
-        t0 = time.perf_counter()
-        tty = sys.stderr.isatty()
-        every = max(1, steps // 20)
-        with tqdm(total=steps, disable=not (progress and tty), desc="md", unit="step", dynamic_ncols=True) as bar:
+        with Progress(steps, "md", enabled=progress, logger=log) as bar:
             for k in range(steps):
                 good = self._snapshot()
                 try:
@@ -184,14 +179,10 @@ class Simulation:
                 self.state.step += 1
                 self.state.time_fs += self.timestep_fs
                 self._notify()
+                if progress and ((k + 1) % 50 == 0 or (k + 1) % bar.log_every == 0):
+                    ns_day = (k + 1) * self.timestep_fs * 1e-6 / (bar.elapsed_s / 86400)
+                    bar.show(T=f"{self.state.temperature_K:.0f}K", ns_day=f"{ns_day:.3f}")
                 bar.update(1)
-                if progress and ((k + 1) % 50 == 0 or (not tty and (k + 1) % every == 0)):
-                    elapsed = time.perf_counter() - t0
-                    ns_day = (k + 1) * self.timestep_fs * 1e-6 / (elapsed / 86400)
-                    bar.set_postfix(T=f"{self.state.temperature_K:.0f}K", ns_day=f"{ns_day:.3f}")
-                    if not tty and (k + 1) % every == 0:  # no terminal: a log line with the ETA
-                        log.info("step %d/%d  T %.1f K  %.3f ns/day  ETA %.0f s", k + 1, steps,
-                                 self.state.temperature_K, ns_day, elapsed / (k + 1) * (steps - k - 1))
                 if stop is not None and stop():
                     return k + 1
         return steps
