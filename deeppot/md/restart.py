@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from deeppot.data.type_map import types_of
 from deeppot.errors import DataError
 from deeppot.fileio import atomic_path
 from deeppot.md.state import MDState
@@ -162,7 +163,7 @@ def check_restart(name: str, state: MDState, meta: dict, atoms, structure: str, 
     saved_map = meta.get("type_map")
     if saved_map is not None and list(saved_map) != list(type_map):
         raise DataError(f"{name}: type_map {saved_map} but this input's potential uses {type_map}")
-    expected = [type_map.index(s) for s in symbols]
+    expected = types_of(symbols, type_map, name).tolist()
     if state.atype.tolist() != expected:
         i = _first_difference(state.atype.tolist(), expected)
         raise DataError(f"{name}: atom {i} has type {int(state.atype[i])} but {expected[i]} for this input "

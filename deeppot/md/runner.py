@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from deeppot.core.neighbor import build_edges, check_positions
+from deeppot.data.type_map import resolve_type_map, types_of
 from deeppot.errors import DataError, SimulationError
 from deeppot.md.ensembles import ENSEMBLES
 from deeppot.md.neighbors import VerletList
@@ -76,19 +77,15 @@ class Simulation:
                    initial_temperature_K: float | None = None, seed: int = 0, **kw) -> Simulation:
         """Start from an ``ase.Atoms``; momenta from the atoms or drawn at the (initial) temperature."""
         symbols = atoms.get_chemical_symbols()
-        type_map = potential.type_map or sorted(set(symbols))
-        missing = sorted(set(symbols) - set(type_map))
-        if missing:
-            from deeppot.errors import DataError
-
-            raise DataError(f"element(s) {', '.join(missing)} not in the potential's type_map {type_map}")
+        type_map = resolve_type_map(potential.type_map, symbols)
+        atype = torch.as_tensor(types_of(symbols, type_map, whose="the potential's"))
         masses = torch.as_tensor(atoms.get_masses(), dtype=torch.float64)
         momenta = torch.as_tensor(atoms.get_momenta(), dtype=torch.float64)
         t0 = initial_temperature_K if initial_temperature_K is not None else temperature_K
         if not momenta.abs().sum() and t0:
             momenta = maxwell_boltzmann(masses, t0, np.random.default_rng(seed + 7919))
         state = MDState(torch.as_tensor(atoms.get_positions(), dtype=torch.float64), momenta, masses,
-                        torch.as_tensor([type_map.index(s) for s in symbols]),
+                        atype,
                         torch.as_tensor(np.asarray(atoms.cell), dtype=torch.float64) if atoms.pbc.all() else None,
                         symbols)
         return cls(state, potential, temperature_K=temperature_K, seed=seed, **kw)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from deeppot.data.type_map import resolve_type_map
 from deeppot.errors import DeeppotError
 from deeppot.fileio import make_dirs
 from deeppot.interrupt import Interrupted, graceful_stop
@@ -42,7 +43,7 @@ def run_md(input_path: str | Path, restart: str | None = None, force: bool = Fal
     atoms = read_structure(base / cfg["structure"], cfg["frame"])
     hint = list(dict.fromkeys(atoms.get_chemical_symbols()))
     potential = build_potential(cfg["potential"], base, hint)
-    type_map = potential.type_map or sorted(set(atoms.get_chemical_symbols()))
+    type_map = resolve_type_map(potential.type_map, atoms.get_chemical_symbols())
     identity = potential_identity(cfg["potential"], base, potential)
     committee = cfg["potential"].get("type") == "committee"
     extra_columns = ["max_devi_f"] if committee else []
