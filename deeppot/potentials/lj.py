@@ -54,7 +54,7 @@ class LennardJones(Potential):
     def compute(self, positions, cell, atype, edges: Edges | None = None):
         pos = positions.to(torch.float64)
         n = pos.shape[0]
-        atype = atype.to(torch.long) if self.type_map else torch.zeros(n, dtype=torch.long)
+        atype = atype.to(torch.long) if self.type_map else torch.zeros(n, dtype=torch.long, device=pos.device)
         if edges is None:
             edges = build_edges(pos.detach(), cell, self.rcut)
         rij = edges.vectors(pos.detach()).requires_grad_(True)
@@ -62,8 +62,8 @@ class LennardJones(Potential):
         with torch.enable_grad():
             # every pair appears twice (i->j and j->i): half each
             e_edge = 0.5 * self.pair_energy(torch.linalg.norm(rij, dim=1), self.eps[ti, tj], self.sig[ti, tj])
-            atom_e = torch.zeros(n, dtype=pos.dtype).index_add(0, edges.center, e_edge)
+            atom_e = torch.zeros(n, dtype=pos.dtype, device=pos.device).index_add(0, edges.center, e_edge)
             energy = atom_e.sum()
             force, virial, _ = energy_derivatives(energy, rij, edges.center, edges.neighbor, n,
-                                                  torch.zeros(n, dtype=torch.long), 1)
+                                                  torch.zeros(n, dtype=torch.long, device=pos.device), 1)
         return {"energy": energy.detach(), "forces": force, "virial": virial[0], "energies": atom_e.detach()}

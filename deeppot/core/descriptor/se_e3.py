@@ -63,7 +63,9 @@ class DescriptorSeT(SeDescriptor):
         """Normalised angular rows in DeePMD-kit's padded slot layout: (N, nnei, 3)."""
         rows, pad_rows, _ = self.normalized_rows(batch)
         tj = batch.neighbor_type
-        slot_type = torch.repeat_interleave(torch.arange(self.ntypes), torch.as_tensor(self.sel))
+        device = self.davg.device
+        slot_type = torch.repeat_interleave(torch.arange(self.ntypes, device=device),
+                                            torch.as_tensor(self.sel, device=device))
         padded = pad_rows[batch.atype][:, slot_type, 1:]  # (N, nnei, 3) filled with pads
         distance = torch.linalg.norm(batch.rij.detach(), dim=1)
         slot = slot_index(batch.center, batch.neighbor, tj, distance, self.sel)

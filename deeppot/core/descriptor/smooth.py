@@ -59,7 +59,7 @@ class SeDescriptor(Descriptor):
     # ----- normalisation -----------------------------------------------------------------
     def block_stats(self) -> tuple[torch.Tensor, torch.Tensor]:
         """davg, dstd per (centre type, neighbour type): Tensors (ntypes, ntypes, ncol)."""
-        start = torch.tensor([0, *self.sel[:-1]]).cumsum(0)
+        start = torch.tensor([0, *self.sel[:-1]], device=self.davg.device).cumsum(0)
         return self.davg[:, start, :], self.dstd[:, start, :]
 
     def check_uniform_stats(self, where: str = "") -> None:
