@@ -15,14 +15,14 @@ from deeppot.errors import ConfigError
 from deeppot.model.energy_model import EnergyModel
 
 
-def build_descriptor(section: dict, ntypes: int) -> Descriptor:
+def build_descriptor(section: dict, type_map: list[str]) -> Descriptor:
     """The descriptor of a ``model/descriptor`` section, validated and built by its registered class."""
     kind = section.get("type", "")
     cls = descriptor_class(kind) if isinstance(kind, str) else None
     if cls is None:
         raise ConfigError(f"model.descriptor.type {kind!r} is not supported "
                           f"(supported: {', '.join(descriptor_types())})")
-    return cls.from_config(section, ntypes)
+    return cls.from_config(section, list(type_map))
 
 
 def build_model(section: dict) -> EnergyModel:
@@ -30,7 +30,7 @@ def build_model(section: dict) -> EnergyModel:
     type_map = section.get("type_map")
     if not type_map:
         raise ConfigError("model.type_map is required (element symbols, e.g. [\"O\", \"H\"])")
-    descriptor = build_descriptor(dict(section.get("descriptor", {})), len(type_map))
+    descriptor = build_descriptor(dict(section.get("descriptor", {})), list(type_map))
     fit = dict(section.get("fitting_net", {}))
     if fit.get("type", "ener") != "ener":
         raise ConfigError(f"model.fitting_net.type {fit.get('type')!r} is not supported (only 'ener')")

@@ -116,11 +116,12 @@ def check_model_config(model: dict, where: str) -> None:
     c = Checker(where)
     if not isinstance(model, dict):
         raise c.fail("model", f"must be an object, got {_type_name(model)}")
-    ntypes = len(c.type_map(model, "type_map", "model"))
+    type_map = c.type_map(model, "type_map", "model")
+    ntypes = len(type_map)
     desc = c.obj(model, "descriptor", "model")
     cls = _descriptor_class(c, desc)
     c.number(desc, "rcut", "model.descriptor", 1e-3, MAX_RCUT, default=6.0)
-    dim_out, params = cls.config_size(c, desc, ntypes)
+    dim_out, params = cls.config_size(c, desc, type_map)
     fit = c.obj(model, "fitting_net", "model", required=False) or {}
     neuron = [120, 120, 120]
     if "neuron" in fit:

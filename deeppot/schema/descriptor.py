@@ -47,6 +47,22 @@ class DescriptorSection(Section):
 
     _check_prec = field_validator("precision", mode="before")(lambda cls, v: check_precision(v))
 
+    def check_type_map(self, type_map: list[str]) -> None:
+        """Relations to the model's ``type_map`` (raise :func:`~deeppot.schema.base.fail` with ``descriptor/key``).
+
+        By default: the ``PER_TYPE`` lists hold their number of entries per element.
+        """
+        ntypes = len(type_map)
+        for key, per_type in self.PER_TYPE.items():
+            value = getattr(self, key)
+            if not isinstance(value, list) or len(value) == per_type * ntypes:
+                continue
+            if per_type == 1:
+                raise fail(f"descriptor/{key}", f"{show(value)} has {len(value)} entries but type_map has "
+                                                f"{ntypes} ({show(type_map)})")
+            raise fail(f"descriptor/{key}", f"has {len(value)} entries; {per_type} per type "
+                                            f"({per_type * ntypes}) needed")
+
 
 class SeSection(DescriptorSection):
     """Keys of the smooth-edition (DeepPot-SE) descriptors, with DeePMD-kit's defaults."""

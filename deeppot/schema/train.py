@@ -102,16 +102,7 @@ class Model(Section):
 
     @model_validator(mode="after")
     def _per_type(self):
-        ntypes, desc = len(self.type_map), self.descriptor
-        for key, per_type in desc.PER_TYPE.items():
-            value = getattr(desc, key)
-            if not isinstance(value, list) or len(value) == per_type * ntypes:
-                continue
-            if per_type == 1:
-                raise fail(f"descriptor/{key}", f"{show(value)} has {len(value)} entries but type_map has "
-                                                f"{ntypes} ({show(self.type_map)})")
-            raise fail(f"descriptor/{key}", f"has {len(value)} entries; {per_type} per type "
-                                            f"({per_type * ntypes}) needed")
+        self.descriptor.check_type_map(list(self.type_map))
         return self
 
 

@@ -76,7 +76,7 @@ class Descriptor(nn.Module):
 
     # ----- building --------------------------------------------------------------------------
     @classmethod
-    def from_config(cls, section: dict, ntypes: int) -> Descriptor:  # pragma: no cover - abstract
+    def from_config(cls, section: dict, type_map: list[str]) -> Descriptor:  # pragma: no cover - abstract
         """A descriptor with fresh weights from a validated input section (sel already resolved)."""
         raise NotImplementedError
 
@@ -117,7 +117,7 @@ class Descriptor(nn.Module):
         raise NotImplementedError
 
     @classmethod
-    def config_size(cls, c, desc: dict, ntypes: int) -> tuple[int, int]:  # pragma: no cover - abstract
+    def config_size(cls, c, desc: dict, type_map: list[str]) -> tuple[int, int]:  # pragma: no cover - abstract
         """(dim_out, network weights) a checkpoint's build-time section declares, checked for size."""
         raise NotImplementedError
 

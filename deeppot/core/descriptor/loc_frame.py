@@ -191,10 +191,10 @@ class DescriptorLocFrame(Descriptor):
 
     # ----- building and model files ---------------------------------------------------------
     @classmethod
-    def from_config(cls, section: dict, ntypes: int) -> DescriptorLocFrame:
+    def from_config(cls, section: dict, type_map: list[str]) -> DescriptorLocFrame:
         cfg = validate_section(cls.Config, section, "model.descriptor")
         try:
-            return cls(cfg.rcut, cfg.sel_a, cfg.sel_r, cfg.axis_rule, ntypes, dtype=dtype_of(cfg.precision))
+            return cls(cfg.rcut, cfg.sel_a, cfg.sel_r, cfg.axis_rule, len(type_map), dtype=dtype_of(cfg.precision))
         except ValueError as err:
             raise ConfigError(f"model.descriptor: {err}") from None
 
@@ -233,8 +233,8 @@ class DescriptorLocFrame(Descriptor):
         return dim_out
 
     @classmethod
-    def config_size(cls, c: Checker, desc: dict, ntypes: int) -> tuple[int, int]:
-        path = "model.descriptor"
+    def config_size(cls, c: Checker, desc: dict, type_map: list[str]) -> tuple[int, int]:
+        path, ntypes = "model.descriptor", len(type_map)
         check_sel(c, desc, path, ntypes, ("sel_a", "sel_r"))
         c.int_list(desc, "axis_rule", path, -1, MAX_NNEI, 6 * MAX_NTYPES, length=6 * ntypes)
         return 4 * sum(desc["sel_a"]) + sum(desc["sel_r"]), 0

@@ -78,10 +78,10 @@ class DescriptorSeA(SeDescriptor):
         c.integer(desc, "axis_neuron", path, 1, neuron[-1] if neuron else 1)
 
     @classmethod
-    def config_size(cls, c: Checker, desc: dict, ntypes: int) -> tuple[int, int]:
+    def config_size(cls, c: Checker, desc: dict, type_map: list[str]) -> tuple[int, int]:
         if "axis_neuron" in desc:
             c.integer(desc, "axis_neuron", "model.descriptor", 1, MAX_WIDTH)
-        return super().config_size(c, desc, ntypes)
+        return super().config_size(c, desc, type_map)
 
     @property
     def embedding_ndim(self) -> int:

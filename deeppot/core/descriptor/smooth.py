@@ -130,11 +130,11 @@ class SeDescriptor(Descriptor):
     NET_KEYS: ClassVar[tuple[str, ...]] = ("neuron", "resnet_dt", "activation_function")
 
     @classmethod
-    def from_config(cls, section: dict, ntypes: int) -> SeDescriptor:
+    def from_config(cls, section: dict, type_map: list[str]) -> SeDescriptor:
         cfg = validate_section(cls.Config, {**section, "type": cls.type_name}, "model")
         if not isinstance(cfg.sel, list):
             raise ConfigError(f"model.descriptor.sel {cfg.sel!r} must be resolved from data before building")
-        return cls(rcut=cfg.rcut, rcut_smth=cfg.rcut_smth, sel=cfg.sel, ntypes=ntypes,
+        return cls(rcut=cfg.rcut, rcut_smth=cfg.rcut_smth, sel=cfg.sel, ntypes=len(type_map),
                    dtype=dtype_of(cfg.precision), seed=cfg.seed, env_protection=cfg.env_protection,
                    set_davg_zero=cfg.set_davg_zero, **{k: getattr(cfg, k) for k in cls.NET_KEYS})
 
@@ -214,8 +214,8 @@ class SeDescriptor(Descriptor):
         return cls.file_dim_out(desc)
 
     @classmethod
-    def config_size(cls, c: Checker, desc: dict, ntypes: int) -> tuple[int, int]:
-        path = "model.descriptor"
+    def config_size(cls, c: Checker, desc: dict, type_map: list[str]) -> tuple[int, int]:
+        path, ntypes = "model.descriptor", len(type_map)
         check_sel(c, desc, path, ntypes, ("sel",))
         neuron = [10, 20, 40]
         if "neuron" in desc:
