@@ -40,7 +40,8 @@ class ModelPotential(Potential):
         atype = atype.to(torch.long)
         if edges is None:
             edges = build_edges(pos.detach(), cell, model.rcut, dtype=model.dtype, device=pos.device)
-        rij = edges.vectors(pos.detach())
+        # a list built elsewhere (the MD skin list) may hold float64 shifts: cast to the model's precision
+        rij = edges.vectors(pos.detach()).to(model.dtype)
         # a skin list holds pairs beyond rcut; they would contribute exactly an empty slot, so
         # drop them before the embedding net rather than pay for them
         inside = torch.linalg.norm(rij, dim=1) < model.rcut

@@ -30,6 +30,21 @@ def check_precision(value: Any) -> Any:
     return value
 
 
+def check_sel_value(value: Any) -> Any:
+    """``sel``: a list of integers (one per type), ``"auto"`` or ``"auto:F"`` (F ≥ 1)."""
+    if isinstance(value, str):
+        if re.fullmatch(r"auto(:\d+(\.\d*)?)?", value) and (":" not in value or float(value[5:]) >= 1):
+            return value
+        raise ValueError(f"{show(value)}: use a list of integers, \"auto\" or \"auto:F\" (F ≥ 1, e.g. auto:1.1)")
+    if not isinstance(value, list) or not value or not all(type(s) is int and s >= 0 for s in value):
+        raise ValueError(f"{show(value)} is not a list of integers ≥ 0")
+    if sum(value) == 0:
+        raise ValueError(f"{show(value)}: at least one neighbour slot is needed")
+    if max(value) > MAX_SEL or sum(value) > MAX_NNEI:
+        raise ValueError(f"{show(value)}: at most {MAX_SEL} per type and {MAX_NNEI} in all")
+    return value
+
+
 class DescriptorSection(Section):
     """Base of every descriptor section.
 
@@ -82,20 +97,7 @@ class SeSection(DescriptorSection):
     set_davg_zero: bool = Field(False, description="force the env-matrix mean to zero")
     env_protection: float = Field(0.0, ge=0, description="added to r in 1/r terms (numerical protection)")
 
-    @field_validator("sel", mode="before")
-    @classmethod
-    def _sel(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            if re.fullmatch(r"auto(:\d+(\.\d*)?)?", value) and (":" not in value or float(value[5:]) >= 1):
-                return value
-            raise ValueError(f"{show(value)}: use a list of integers, \"auto\" or \"auto:F\" (F ≥ 1, e.g. auto:1.1)")
-        if not isinstance(value, list) or not value or not all(type(s) is int and s >= 0 for s in value):
-            raise ValueError(f"{show(value)} is not a list of integers ≥ 0")
-        if sum(value) == 0:
-            raise ValueError(f"{show(value)}: at least one neighbour slot is needed")
-        if max(value) > MAX_SEL or sum(value) > MAX_NNEI:
-            raise ValueError(f"{show(value)}: at most {MAX_SEL} per type and {MAX_NNEI} in all")
-        return value
+    _sel = field_validator("sel", mode="before")(lambda cls, v: check_sel_value(v))
 
     @model_validator(mode="after")
     def _relations(self):

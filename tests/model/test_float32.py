@@ -164,3 +164,24 @@ def test_float32_nve_conserves_energy():
         sim.run(20)  # the fixture model is barely trained: atoms meet after ~14 fs
         drift[name] = np.abs(values).max() / len(pos)
     assert drift["float32"] < max(3 * drift["float64"], 2e-6)  # eV/atom over 10 fs
+
+
+@pytest.mark.parametrize("kind", ["se_e2_r", "se_e3", "bp"])
+def test_float32_model_accepts_a_float64_neighbour_list(kind, system):
+    """The MD skin list is built in float64; every float32 descriptor (not only se_e2_a's explicit
+    path) gets float32 pair vectors from ModelPotential (it raised a dtype mismatch before)."""
+    from deeppot.core.neighbor import build_edges
+    from deeppot.model.potential import ModelPotential
+
+    desc = {"type": kind, "rcut": 4.0, "sel": [12, 24], "seed": 1, "precision": "float32"}
+    if kind != "bp":
+        desc |= {"rcut_smth": 1.0, "neuron": [2, 4]}
+    model = build_model({"type_map": ["O", "H"], "descriptor": desc,
+                         "fitting_net": {"neuron": [8, 8], "seed": 2, "precision": "float32"}})
+    pos, cell, types = system
+    potential = ModelPotential(model)
+    pos_t, cell_t = torch.as_tensor(pos), torch.as_tensor(cell)
+    edges = build_edges(pos_t, cell_t, 4.5, dtype=torch.float64)
+    with_list = potential.compute(pos_t, cell_t, torch.as_tensor(types), edges=edges)
+    fresh = potential.compute(pos_t, cell_t, torch.as_tensor(types))
+    assert torch.allclose(with_list["forces"].double(), fresh["forces"].double(), atol=1e-5)
