@@ -12,6 +12,8 @@ so the stress is ``-W / V`` and the pressure ``(2 K + tr W) / (3 V)``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import ClassVar
 
 import torch
 
@@ -38,6 +40,26 @@ class Potential(ABC):
     rcut: float = 0.0
     type_map: list[str] | None = None
     takes_edges: bool = False
+    #: the md input's ``potential.type`` and section (registered potentials only)
+    type_name: ClassVar[str] = ""
+    Config: ClassVar[type]
+
+    @classmethod
+    def from_config(cls, spec: dict, base: Path, type_map_hint: list[str] | None) -> Potential:
+        """The potential of a validated ``potential`` section; paths relative to ``base``.
+
+        ``type_map_hint`` is the structure's elements, for potentials that take any types.
+        """
+        raise NotImplementedError(f"{cls.__name__} cannot be built from an md input")
+
+    @classmethod
+    def input_identity(cls, spec: dict, base: Path, potential: Potential) -> tuple[dict, str | None]:
+        """(payload, description) identifying the potential for restart files.
+
+        By default the potential's parameters (:meth:`identity`); description None means
+        "<type> potential (parameters sha256 …)". Potentials read from files hash the files.
+        """
+        return {"type": cls.type_name, **potential.identity()}, None
 
     @abstractmethod
     def compute(self, positions: torch.Tensor, cell: torch.Tensor | None, atype: torch.Tensor
