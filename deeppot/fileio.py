@@ -132,7 +132,7 @@ def atomic_dir(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     try:
         try:
             yield tmp
-            for root, dirs, files in os.walk(tmp):
+            for root, dirs, _files in os.walk(tmp):
                 for name in dirs:
                     _apply_umask(os.path.join(root, name), directory=True)
             _apply_umask(tmp, directory=True)
@@ -149,3 +149,14 @@ def atomic_dir(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (identifies model files by content, whatever their name)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -256,7 +256,8 @@ def test_bad_input(group, case, assets, tmp_path, monkeypatch, capsys, fresh_log
 
 
 # a handful as real processes: nothing but the one line reaches the terminal
-SUBPROCESS = [("train", "rcut_smth_above_rcut"), ("md", "timestep_negative_nve"), ("model", "transposed_fitting_weight")]
+SUBPROCESS = [("train", "rcut_smth_above_rcut"), ("md", "timestep_negative_nve"),
+              ("model", "transposed_fitting_weight")]
 
 
 @pytest.mark.parametrize("group,case_id", SUBPROCESS)

@@ -108,7 +108,8 @@ def wrap(coord: np.ndarray, box: np.ndarray) -> np.ndarray:
 
 
 def atomic_masses(symbols: list[str], where: str = "") -> np.ndarray:
-    from ase.data import atomic_masses as table, atomic_numbers
+    from ase.data import atomic_masses as table
+    from ase.data import atomic_numbers
 
     try:
         return np.array([table[atomic_numbers[s]] for s in symbols])

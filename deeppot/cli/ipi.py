@@ -52,11 +52,10 @@ def run(args) -> int:
             symbols = ase.io.read(args.structure).get_chemical_symbols()
         except Exception as err:
             raise DeeppotError(f"{args.structure}: cannot read ({type(err).__name__}: {err})") from None
-        type_map = potential.type_map or sorted(set(symbols))
-        missing = sorted(set(symbols) - set(type_map))
-        if missing:
-            raise DeeppotError(f"{args.structure}: element(s) {', '.join(missing)} not in the model's type_map")
-        atype = torch.as_tensor([type_map.index(s) for s in symbols])
+        from deeppot.data.type_map import resolve_type_map, types_of
+
+        type_map = resolve_type_map(potential.type_map, symbols)
+        atype = torch.as_tensor(types_of(symbols, type_map, args.structure, whose="the model's"))
     sock = connect(args.unix, args.host, args.port)
     try:
         return IPIDriver(potential, atype, periodic=not args.open).serve(sock)

@@ -42,7 +42,6 @@ def _available_commands() -> list[tuple[str, str, str]]:
 
 def build_parser() -> argparse.ArgumentParser:
     from deeppot import __version__
-
     from deeppot.cli.argtypes import OneLineParser
 
     parser = OneLineParser(

@@ -19,7 +19,8 @@ centres sorted by neighbour count; each chunk of centres is trimmed to its large
 ``sel``. Filler slots sit at distance ``rcut``, where the environment-matrix row and its Jacobian
 are exactly zero: they are empty slots in DeePMD-kit's sense, and each chunk adds its
 ``sel - width`` remaining empty slots as a constant (the same bookkeeping as se_e2_a.py).
-Compressed models (tabulated embeddings) use the table's own value and slope. The neighbour structure of a frame never changes
+Compressed models (tabulated embeddings) use the table's own value and slope.
+The neighbour structure of a frame never changes
 during training, so :class:`FrameCache` builds it once per frame.
 
 Shapes: ``N`` atoms of all frames (sorted by type), per block ``n`` centres × ``w`` slots.
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from deeppot.core.neighbor import build_edges, check_sel
+from deeppot.core.neighbor import build_edges, check_sel, neighbor_counts
 from deeppot.core.network import MLP
 
 #: embedding/fitting activations the hand-written derivative covers (others use autograd)
@@ -95,8 +96,7 @@ def frame_edges(model, coord: np.ndarray, box: np.ndarray | None, atype: np.ndar
                         model.rcut)
     at = torch.as_tensor(atype, dtype=torch.long)
     n = at.shape[0]
-    counts = torch.bincount(edges.center * model.ntypes + at[edges.neighbor],
-                            minlength=n * model.ntypes).view(n, model.ntypes)
+    counts = neighbor_counts(edges.center, at[edges.neighbor], n, model.ntypes)
     check_sel(counts, model.sel, model.type_map, where=where)
     return edges.center, edges.neighbor, edges.vectors(coord_t)
 
@@ -303,7 +303,8 @@ def env_mat_and_jacobian(rij: torch.Tensor, rcut_smth: float, rcut: float, prote
 def evaluate(model, pf: PaddedFrames, virial: bool = True, chunk_atoms: int = 0) -> dict[str, torch.Tensor]:
     """Energies (nf,) and atom energies (N,) in float64, forces (N, 3), virial (nf, 3, 3).
 
-    Atoms in the caller's (frame-major) order. Forces and virial come in the descriptor precision. Differentiable (first order) in the
+    Atoms in the caller's (frame-major) order. Forces and virial come in the descriptor precision.
+    Differentiable (first order) in the
     model parameters when grad mode is on. Centres are processed in chunks of at most
     ``chunk_atoms`` (0: one chunk per type) that never cross a type boundary, so each chunk
     has one fitting net and, for two-side embeddings, one centre type; E_i depends only on the

@@ -26,13 +26,18 @@ def energy_derivatives(energy: torch.Tensor, rij: torch.Tensor, center: torch.Te
 
     ``energy`` is any scalar whose dependence on positions goes through ``rij`` (E, 3).
     """
-    if rij.shape[0] == 0:
-        zero_f = rij.new_zeros((natoms, 3))
-        return zero_f, rij.new_zeros((nframes, 3, 3)), (rij.new_zeros((natoms, 3, 3)) if atomic else None)
-    (g,) = torch.autograd.grad(energy, rij, create_graph=create_graph, retain_graph=create_graph)
+    g = edge_gradient(energy, rij, create_graph)
     if not create_graph:
         rij = rij.detach()
     return derivatives_from_edge_gradient(g, rij, center, neighbor, natoms, frame_of_atom, nframes, atomic)
+
+
+def edge_gradient(energy: torch.Tensor, rij: torch.Tensor, create_graph: bool = False) -> torch.Tensor:
+    """``g = ∂E/∂r_ij`` (E, 3): the one autograd call of every force evaluation (zeros without edges)."""
+    if rij.shape[0] == 0 or not energy.requires_grad:
+        return torch.zeros_like(rij)
+    (g,) = torch.autograd.grad(energy, rij, create_graph=create_graph, retain_graph=create_graph)
+    return g
 
 
 def derivatives_from_edge_gradient(g: torch.Tensor, rij: torch.Tensor, center: torch.Tensor,
@@ -74,7 +79,7 @@ def chunked_energy_and_edge_gradient(atomic_energy_fn, batch, chunk_atoms: int
                         neighbor_types=neighbor_type[edges])
         with torch.enable_grad():
             e = atomic_energy_fn(sub)
-            (g,) = torch.autograd.grad(e.sum(), sub_rij) if sub_rij.shape[0] else (torch.zeros_like(sub_rij),)
+            g = edge_gradient(e.sum(), sub_rij)
         grad[edges] = g
         energies.append(e.detach())
     return torch.cat(energies), grad

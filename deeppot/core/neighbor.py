@@ -165,6 +165,16 @@ def count_neighbors(edges: Edges, atype: torch.Tensor, natoms: int, ntypes: int)
     return counts.view(natoms, ntypes)
 
 
+def neighbor_counts(center: torch.Tensor, neighbor_type: torch.Tensor, natoms: int, ntypes: int) -> torch.Tensor:
+    """Neighbours of each type per centre atom: LongTensor (natoms, ntypes).
+
+    The one count behind ``sel`` checks, ``neighbor-stat``/``sel: auto`` and the empty-slot
+    bookkeeping of the descriptors (an atom's empty slots of type t are ``sel[t] - count``).
+    """
+    key = center * ntypes + neighbor_type
+    return torch.bincount(key, minlength=natoms * ntypes).view(natoms, ntypes)
+
+
 def check_sel(counts: torch.Tensor, sel: list[int], type_map: list[str] | None = None,
               where: str = "") -> None:
     """Raise NeighborOverflowError if any atom has more type-t neighbours than ``sel[t]``."""

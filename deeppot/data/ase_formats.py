@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from deeppot.data.system import System
+from deeppot.data.type_map import types_of
 from deeppot.errors import DataError
 from deeppot.fileio import atomic_path
 
@@ -75,10 +76,7 @@ def read_ase(path: Path, fmt: str | None = None, type_map: list[str] | None = No
         if atoms.get_chemical_symbols() != symbols:
             raise DataError(f"{path}: frame {k} has different atoms than frame 0 (one system = one set of atoms)")
     names = list(type_map) if type_map else list(dict.fromkeys(symbols))
-    missing = sorted(set(symbols) - set(names))
-    if missing:
-        raise DataError(f"{path}: element(s) {', '.join(missing)} not in type_map {names}")
-    atype = np.array([names.index(s) for s in symbols], dtype=np.int64)
+    atype = types_of(symbols, names, str(path))
     pbc = [bool(a.pbc.all()) for a in frames]
     if any(pbc) and not all(pbc):
         raise DataError(f"{path}: frames mix periodic and open boundaries")

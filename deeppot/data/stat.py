@@ -7,20 +7,20 @@ import math
 import numpy as np
 import torch
 
-from deeppot.core.neighbor import build_edges
+from deeppot.core.neighbor import build_edges, neighbor_counts
 from deeppot.data.system import System
 
 
 def neighbor_stat(systems: list[System], rcut: float, type_map: list[str], progress: bool = False
                   ) -> tuple[float, list[int]]:
     """Minimum pair distance (Å) and, per type, the maximum neighbour count within ``rcut``."""
-    from tqdm import tqdm
+    from deeppot.progress import Progress
 
     ntypes = len(type_map)
     min_dist = math.inf
     max_count = np.zeros(ntypes, dtype=np.int64)
     total = sum(s.nframes for s in systems)
-    with tqdm(total=total, disable=not progress, desc="neighbor-stat", unit="frame") as bar:
+    with Progress(total, "neighbor-stat", unit="frame", enabled=progress) as bar:
         for system in systems:
             system = system.remap(type_map)
             atype = torch.as_tensor(system.atype)
@@ -31,8 +31,7 @@ def neighbor_stat(systems: list[System], rcut: float, type_map: list[str], progr
                 if len(edges):
                     dist = torch.linalg.norm(edges.vectors(pos), dim=1)
                     min_dist = min(min_dist, float(dist.min()))
-                    key = edges.center * ntypes + atype[edges.neighbor]
-                    counts = torch.bincount(key, minlength=system.natoms * ntypes).view(-1, ntypes)
+                    counts = neighbor_counts(edges.center, atype[edges.neighbor], system.natoms, ntypes)
                     max_count = np.maximum(max_count, counts.max(dim=0).values.numpy())
                 bar.update(1)
     return min_dist, max_count.tolist()

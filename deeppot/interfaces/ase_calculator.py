@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from ase.calculators.calculator import Calculator, all_changes
 
+from deeppot.data.type_map import types_of
 from deeppot.errors import DataError
 
 
@@ -26,12 +27,7 @@ class DP(Calculator):
         self.type_dict = dict(names) if isinstance(names, dict) else {s: i for i, s in enumerate(names)}
 
     def _atype(self, atoms) -> torch.Tensor:
-        symbols = atoms.get_chemical_symbols()
-        missing = sorted(set(symbols) - set(self.type_dict))
-        if missing:
-            raise DataError(f"element(s) {', '.join(missing)} not in the model's type_map "
-                            f"{list(self.type_dict)}")
-        return torch.as_tensor([self.type_dict[s] for s in symbols], dtype=torch.long)
+        return torch.as_tensor(types_of(atoms.get_chemical_symbols(), self.type_dict, whose="the model's"))
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)

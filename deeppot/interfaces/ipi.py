@@ -102,7 +102,7 @@ class IPIDriver:
         """Energy (Ha), forces (Ha/Bohr), virial (Ha, i-PI layout) for one configuration."""
         cell = torch.as_tensor(cell_h_bohr.T * BOHR_A) if self.periodic else None  # rows = lattice vectors
         pos = torch.as_tensor(pos_bohr.reshape(-1, 3) * BOHR_A)
-        atype = torch.zeros(pos.shape[0], dtype=torch.long) if self.atype is None else self.atype
+        atype = torch.zeros(pos.shape[0], dtype=torch.long, device=pos.device) if self.atype is None else self.atype
         if pos.shape[0] != len(atype):
             raise DeeppotError(f"i-PI sent {pos.shape[0]} atoms but the template structure has {len(atype)}")
         out = self.potential.compute(pos, cell, atype)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from deeppot.errors import ConfigError
 from deeppot.md.ensembles import OPTIONS
+from deeppot.potentials.registry import potential_class, potential_types
 from deeppot.schema.base import describe_rows, show, validate_section
 
 #: ensemble options of the md input (None: the ensemble's default); each ensemble declares its own
@@ -67,8 +68,8 @@ def describe() -> list[str]:
     option_type = {n: o.kind.__name__ + (f" > {o.gt:g}" if o.gt is not None else "")
                    + (f" ≥ {o.ge:g}" if o.ge is not None else "") for n, o in OPTIONS.items()}
     lines += describe_rows([(k, option_type.get(k, t), ensemble_default.get(k, d), m) for k, t, d, m in rows])
-    for cls in (schema.DeeppotPotential, schema.LJPotential, schema.AsePotential, schema.CommitteePotential):
-        kind = cls.model_fields["type"].annotation.__args__[0]
+    for kind, potential in potential_types().items():
+        cls = potential.Config
         lines.append(f"potential (type {kind}): {cls.model_fields['type'].description}")
         rows = [r for r in cls.keys_doc() if r[0] != "type"]
         lines += describe_rows(rows) if rows else []
@@ -76,29 +77,11 @@ def describe() -> list[str]:
 
 
 def build_potential(spec: dict, base: Path, type_map_hint=None):
-    kind = spec.get("type")
-    if kind == "deeppot":
-        from deeppot.model.potential import ModelPotential
-
-        return ModelPotential(base / spec["model"])
-    if kind == "lj":
-        from deeppot.potentials.lj import LennardJones
-
-        args = {k: spec[k] for k in ("epsilon_eV", "sigma_A", "rcut_A", "pairs", "shift") if k in spec}
-        try:
-            return LennardJones(type_map=spec.get("type_map", type_map_hint), **args)
-        except ValueError as err:  # a pair of elements the structure does not have
-            raise ConfigError(f"potential/pairs: {err}") from None
-    if kind == "ase":
-        from deeppot.potentials.ase_adapter import AseCalculatorPotential, make_calculator
-
-        return AseCalculatorPotential(make_calculator(spec["calculator"], spec.get("kwargs")), type_map_hint)
-    if kind == "committee":
-        from deeppot.model.potential import ModelPotential
-        from deeppot.potentials.committee import CommitteePotential
-
-        return CommitteePotential([ModelPotential(base / m) for m in spec["models"]])
-    raise ConfigError(f"potential.type {kind!r}: use deeppot, lj, ase or committee")
+    """The potential of a validated ``potential`` section, built by its registered class."""
+    cls = potential_class(spec.get("type"))
+    if cls is None:
+        raise ConfigError(f"potential.type {spec.get('type')!r}: use {', '.join(potential_types())}")
+    return cls.from_config(spec, base, type_map_hint)
 
 
 def read_structure(path: Path, frame: int):

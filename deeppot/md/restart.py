@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from deeppot.data.type_map import types_of
 from deeppot.errors import DataError
 from deeppot.fileio import atomic_path
 from deeppot.md.state import MDState
@@ -40,35 +41,19 @@ FORMAT = 2
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so equal states give byte-identical files
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def potential_identity(spec: dict, base: Path, potential) -> dict:
     """``{"kind", "hash", "describe"}`` identifying the potential an md input names.
 
     Model files are identified by content (a renamed or moved copy is the same model); other
     potentials by their parameters as the potential object reports them (defaults included).
     """
+    from deeppot.potentials.registry import potential_class
+
     kind = spec.get("type")
-    if kind == "deeppot":
-        digest = file_sha256(base / spec["model"])
-        describe = f"deeppot model {spec['model']} (sha256 {digest[:12]})"
-        payload = {"type": kind, "model": digest}
-    elif kind == "committee":
-        digests = [file_sha256(base / m) for m in spec["models"]]
-        describe = "committee of " + ", ".join(f"{m} (sha256 {d[:12]})" for m, d in zip(spec["models"], digests))
-        payload = {"type": kind, "models": digests}
-    else:
-        payload = {"type": kind, **potential.identity()}
-        describe = f"{kind} potential"
+    payload, describe = potential_class(kind).input_identity(spec, base, potential)
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-    if kind not in ("deeppot", "committee"):
-        describe += f" (parameters sha256 {digest[:12]})"
+    if describe is None:
+        describe = f"{kind} potential (parameters sha256 {digest[:12]})"
     return {"kind": kind, "hash": digest, "describe": describe}
 
 
@@ -162,7 +147,7 @@ def check_restart(name: str, state: MDState, meta: dict, atoms, structure: str, 
     saved_map = meta.get("type_map")
     if saved_map is not None and list(saved_map) != list(type_map):
         raise DataError(f"{name}: type_map {saved_map} but this input's potential uses {type_map}")
-    expected = [type_map.index(s) for s in symbols]
+    expected = types_of(symbols, type_map, name).tolist()
     if state.atype.tolist() != expected:
         i = _first_difference(state.atype.tolist(), expected)
         raise DataError(f"{name}: atom {i} has type {int(state.atype[i])} but {expected[i]} for this input "

@@ -10,9 +10,7 @@ before the potential is ever called, so overlapping atoms are named rather than 
 
 from __future__ import annotations
 
-import inspect
 import logging
-import sys
 import time
 from collections.abc import Callable
 
@@ -20,11 +18,13 @@ import numpy as np
 import torch
 
 from deeppot.core.neighbor import build_edges, check_positions
+from deeppot.data.type_map import resolve_type_map, types_of
 from deeppot.errors import DataError, SimulationError
 from deeppot.md.ensembles import ENSEMBLES
 from deeppot.md.neighbors import VerletList
 from deeppot.md.state import MDState
 from deeppot.potentials.base import Potential
+from deeppot.progress import Progress
 from deeppot.units import KB_EV_PER_K
 
 log = logging.getLogger("deeppot.md")
@@ -65,8 +65,7 @@ class Simulation:
         self.max_devi_f_stop = max_devi_f_stop
         self.observers: list[tuple[Callable, int]] = []
         self.failure_hooks: list[Callable] = []
-        takes_edges = "edges" in inspect.signature(potential.compute).parameters
-        self.verlet = VerletList(potential.rcut, skin_A) if takes_edges and potential.rcut > 0 else None
+        self.verlet = VerletList(potential.rcut, skin_A) if potential.takes_edges and potential.rcut > 0 else None
         self.ensemble.init(state)
         self.force_time = 0.0
         self._started = resume
@@ -78,19 +77,15 @@ class Simulation:
                    initial_temperature_K: float | None = None, seed: int = 0, **kw) -> Simulation:
         """Start from an ``ase.Atoms``; momenta from the atoms or drawn at the (initial) temperature."""
         symbols = atoms.get_chemical_symbols()
-        type_map = potential.type_map or sorted(set(symbols))
-        missing = sorted(set(symbols) - set(type_map))
-        if missing:
-            from deeppot.errors import DataError
-
-            raise DataError(f"element(s) {', '.join(missing)} not in the potential's type_map {type_map}")
+        type_map = resolve_type_map(potential.type_map, symbols)
+        atype = torch.as_tensor(types_of(symbols, type_map, whose="the potential's"))
         masses = torch.as_tensor(atoms.get_masses(), dtype=torch.float64)
         momenta = torch.as_tensor(atoms.get_momenta(), dtype=torch.float64)
         t0 = initial_temperature_K if initial_temperature_K is not None else temperature_K
         if not momenta.abs().sum() and t0:
             momenta = maxwell_boltzmann(masses, t0, np.random.default_rng(seed + 7919))
         state = MDState(torch.as_tensor(atoms.get_positions(), dtype=torch.float64), momenta, masses,
-                        torch.as_tensor([type_map.index(s) for s in symbols]),
+                        atype,
                         torch.as_tensor(np.asarray(atoms.cell), dtype=torch.float64) if atoms.pbc.all() else None,
                         symbols)
         return cls(state, potential, temperature_K=temperature_K, seed=seed, **kw)
@@ -166,15 +161,10 @@ class Simulation:
         ``stop`` is asked after every completed step (observers included); when it returns True
         the run ends there (a SIGTERM handler's flag, see :mod:`deeppot.interrupt`).
         """
-        from tqdm import tqdm
-
         if not self._started and self.state.step == 0:
             self._notify()
         self._started = True
-        t0 = time.perf_counter()
-        tty = sys.stderr.isatty()
-        every = max(1, steps // 20)
-        with tqdm(total=steps, disable=not (progress and tty), desc="md", unit="step", dynamic_ncols=True) as bar:
+        with Progress(steps, "md", enabled=progress, logger=log) as bar:
             for k in range(steps):
                 good = self._snapshot()
                 try:
@@ -186,14 +176,10 @@ class Simulation:
                 self.state.step += 1
                 self.state.time_fs += self.timestep_fs
                 self._notify()
+                if progress and ((k + 1) % 50 == 0 or (k + 1) % bar.log_every == 0):
+                    ns_day = (k + 1) * self.timestep_fs * 1e-6 / (bar.elapsed_s / 86400)
+                    bar.show(T=f"{self.state.temperature_K:.0f}K", ns_day=f"{ns_day:.3f}")
                 bar.update(1)
-                if progress and ((k + 1) % 50 == 0 or (not tty and (k + 1) % every == 0)):
-                    elapsed = time.perf_counter() - t0
-                    ns_day = (k + 1) * self.timestep_fs * 1e-6 / (elapsed / 86400)
-                    bar.set_postfix(T=f"{self.state.temperature_K:.0f}K", ns_day=f"{ns_day:.3f}")
-                    if not tty and (k + 1) % every == 0:  # no terminal: a log line with the ETA
-                        log.info("step %d/%d  T %.1f K  %.3f ns/day  ETA %.0f s", k + 1, steps,
-                                 self.state.temperature_K, ns_day, elapsed / (k + 1) * (steps - k - 1))
                 if stop is not None and stop():
                     return k + 1
         return steps

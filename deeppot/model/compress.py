@@ -165,8 +165,8 @@ def table_range(descriptor, min_nbor_dist: float) -> tuple[float, float]:
 def compress_model(model, min_nbor_dist: float, step: float = 0.01, extrapolate: float = 5.0):
     """Replace the embedding nets of a se_e2_a / se_e2_r model by tables, in place."""
     desc = model.descriptor
-    if not hasattr(desc, "embed") and type(desc).__name__ not in ("DescriptorSeR",):
-        raise ModelFileError(f"compression supports se_e2_a and se_e2_r, not {type(desc).__name__}")
+    if not desc.compressible:
+        raise ModelFileError(f"compression supports se_e2_a and se_e2_r, not {desc.type_name}")
     lower, upper = table_range(desc, min_nbor_dist)
     originals = list(desc.embeddings)
     desc.embeddings = nn.ModuleList(tabulate(net, lower, upper, step, extrapolate) for net in originals)

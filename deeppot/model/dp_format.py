@@ -6,7 +6,9 @@ JSON by the string ``"/variable_NNNN"``. ``dp convert-backend model.pth model.dp
 ``dp convert-backend model.dp model.pth`` reads it. Nothing in the file is executed: we parse
 JSON and read numeric datasets, so loading an untrusted model cannot run code.
 
-deeppot-only descriptors (``loc_frame``) use the same container with their own ``type``.
+Each descriptor's section is written and read by its own class (``serialize`` /
+``deserialize``, :mod:`deeppot.core.descriptor`); deeppot-only descriptors (``loc_frame``)
+use the same container with their own ``type``.
 """
 
 from __future__ import annotations
@@ -23,17 +25,14 @@ import numpy as np
 import torch
 
 from deeppot import __version__
-from deeppot.core.descriptor import DESCRIPTORS, Descriptor
+from deeppot.core.descriptor import Descriptor, descriptor_class, descriptor_types
 from deeppot.core.fitting import EnergyFitting
-from deeppot.core.network import MLP, Layer
+from deeppot.core.network_io import as_numpy, dtype_of, fitting_net_to_dict, load_nets, precision_name
 from deeppot.errors import ModelFileError
 from deeppot.fileio import atomic_path
 from deeppot.model.energy_model import EnergyModel
 from deeppot.model.limits import check_dp_json
 from deeppot.model.shape_check import check_array_shapes
-
-PRECISIONS = {"float64": torch.float64, "float32": torch.float32, "default": torch.float64}
-
 
 # ----------------------------------------------------------------------------------------
 # reading
@@ -141,56 +140,15 @@ def read_dp(path: str | Path) -> dict:
         raise ModelFileError(f"{path}: malformed model description ({err})") from None
 
 
-def _layer_from_dict(d: dict, dtype) -> Layer:
-    var = d["@variables"]
-    w = torch.as_tensor(var["w"], dtype=dtype)
-    layer = Layer(w.shape[0], w.shape[1], d.get("activation_function", "tanh"), resnet=d.get("resnet", False),
-                  use_timestep=var.get("idt") is not None, bias=var.get("b") is not None, dtype=dtype)
-    with torch.no_grad():
-        layer.w.copy_(w)
-        if layer.b is not None:
-            layer.b.copy_(torch.as_tensor(var["b"], dtype=dtype).reshape(-1))
-        if layer.idt is not None:
-            layer.idt.copy_(torch.as_tensor(var["idt"], dtype=dtype).reshape(-1))
-    return layer
-
-
-def _net_from_dict(d: dict, dtype) -> MLP:
-    return MLP([_layer_from_dict(layer, dtype) for layer in d["layers"]])
-
-
-def _load_nets(collection: dict, target: torch.nn.ModuleList, dtype, where: str) -> None:
-    nets = collection["networks"]
-    if len(nets) != len(target):
-        raise ModelFileError(f"{where}: expected {len(target)} networks, found {len(nets)}")
-    for k, net in enumerate(nets):
-        if net is None or not net.get("layers"):
-            continue  # DeePMD-kit clears unused nets (se_e3 with a > b)
-        target[k] = _net_from_dict(net, dtype)
-
-
 def descriptor_from_dict(d: dict, ntypes: int, where: str = "") -> Descriptor:
-    kind = d.get("type")
-    if kind not in DESCRIPTORS:
-        raise ModelFileError(f"{where}: descriptor type {kind!r} is not supported "
-                             f"(supported: {', '.join(sorted(set(DESCRIPTORS)))})")
+    """The descriptor of a checked ``model.descriptor`` section, built by its registered class."""
+    cls = descriptor_class(d.get("type"))
+    if cls is None:
+        raise ModelFileError(f"{where}: descriptor type {d.get('type')!r} is not supported "
+                             f"(supported: {', '.join(descriptor_types())})")
     if d.get("exclude_types"):
         raise ModelFileError(f"{where}: exclude_types is not supported yet")
-    dtype = PRECISIONS.get(d.get("precision", "float64"), torch.float64)
-    cls = DESCRIPTORS[kind]
-    if hasattr(cls, "from_dict"):  # descriptors without embedding nets serialise themselves
-        return cls.from_dict(d, ntypes, dtype)
-    kwargs = dict(rcut=d["rcut"], rcut_smth=d["rcut_smth"], sel=d["sel"], ntypes=ntypes, dtype=dtype,
-                  env_protection=d.get("env_protection", 0.0), set_davg_zero=d.get("set_davg_zero", False))
-    kwargs.update(cls.options_from_dict(d))
-    desc = cls(**kwargs)
-    _load_nets(d["embeddings"], desc.embeddings, dtype, where)
-    var = d["@variables"]
-    with torch.no_grad():
-        desc.davg.copy_(torch.as_tensor(var["davg"], dtype=dtype).reshape(desc.davg.shape))
-        desc.dstd.copy_(torch.as_tensor(var["dstd"], dtype=dtype).reshape(desc.dstd.shape))
-    desc.check_uniform_stats(where)
-    return desc
+    return cls.deserialize(d, ntypes, where)
 
 
 def model_from_dict(data: dict, where: str = "") -> EnergyModel:
@@ -208,10 +166,10 @@ def model_from_dict(data: dict, where: str = "") -> EnergyModel:
                              f"descriptor's {desc.dim_out} outputs")
     if fd.get("numb_fparam", 0) or fd.get("numb_aparam", 0) or fd.get("mixed_types", False):
         raise ModelFileError(f"{where}: fparam/aparam/mixed-type fittings are not supported")
-    fit_dtype = PRECISIONS.get(fd.get("precision", "float64"), torch.float64)
+    fit_dtype = dtype_of(fd.get("precision"))
     fitting = EnergyFitting(ntypes, fd["dim_descrpt"], fd["neuron"], fd.get("resnet_dt", True),
                             fd.get("activation_function", "tanh"), dtype=fit_dtype)
-    _load_nets(fd["nets"], fitting.nets, fit_dtype, where)
+    load_nets(fd["nets"], fitting.nets, fit_dtype, where)
     dtype = torch.float64  # bias_atom_e, out_bias, out_std: float64 whatever the precision (as DeePMD-kit)
     with torch.no_grad():
         bias = fd["@variables"].get("bias_atom_e")
@@ -248,66 +206,12 @@ def load_model(path: str | Path) -> EnergyModel:
 
 # ----------------------------------------------------------------------------------------
 # writing
-def _np(t: torch.Tensor) -> np.ndarray:
-    return t.detach().cpu().numpy()
-
-
-def _precision_name(dtype: torch.dtype) -> str:
-    return "float64" if dtype == torch.float64 else "float32"
-
-
-def layer_to_dict(layer: Layer) -> dict:
-    return {
-        "@class": "Layer", "@version": 2, "bias": layer.b is not None,
-        "use_timestep": layer.idt is not None, "activation_function": layer.activation,
-        "resnet": layer.resnet, "precision": _precision_name(layer.w.dtype), "trainable": True,
-        "@variables": {"w": _np(layer.w), "b": None if layer.b is None else _np(layer.b),
-                       "idt": None if layer.idt is None else _np(layer.idt)},
-    }
-
-
-def embedding_net_to_dict(net: MLP, neuron: list[int], activation: str, resnet_dt: bool) -> dict:
-    return {"@class": "EmbeddingNetwork", "@version": 2, "in_dim": net.layers[0].n_in, "neuron": list(neuron),
-            "activation_function": activation, "resnet_dt": resnet_dt, "bias": True,
-            "precision": _precision_name(net.layers[0].w.dtype),
-            "layers": [layer_to_dict(layer) for layer in net.layers]}
-
-
-def fitting_net_to_dict(net: MLP, neuron: list[int], activation: str, resnet_dt: bool) -> dict:
-    return {"@class": "FittingNetwork", "@version": 1, "in_dim": net.layers[0].n_in, "out_dim": 1,
-            "neuron": list(neuron), "activation_function": activation, "resnet_dt": resnet_dt,
-            "precision": _precision_name(net.layers[0].w.dtype), "bias_out": True,
-            "layers": [layer_to_dict(layer) for layer in net.layers]}
-
-
 def model_to_dict(model: EnergyModel) -> dict:
     """DeePMD-kit's serialised layout of ``model`` (arrays as numpy)."""
     desc = model.descriptor
-    d = desc.to_dict()
-    if not hasattr(desc, "embeddings") or len(desc.embeddings) == 0:
-        d["type_map"] = model.type_map
-    else:
-        d.update(_se_descriptor_fields(model))
+    originals = getattr(model, "uncompressed_embeddings", None)
+    d = desc.serialize(model.type_map) if originals is None else desc.serialize(model.type_map, originals)
     return _assemble(model, d)
-
-
-def _se_descriptor_fields(model: EnergyModel) -> dict:
-    desc, ntypes = model.descriptor, model.ntypes
-    return {
-        "@class": "Descriptor", "rcut": desc.rcut, "rcut_smth": desc.rcut_smth, "sel": desc.sel,
-        "neuron": desc.neuron, "resnet_dt": desc.resnet_dt, "set_davg_zero": desc.set_davg_zero,
-        "activation_function": desc.activation_function, "precision": _precision_name(model.dtype),
-        "env_mat": {"rcut": desc.rcut, "rcut_smth": desc.rcut_smth, "protection": desc.env_protection,
-                    "use_exp_switch": False},
-        "exclude_types": [], "env_protection": desc.env_protection, "type_map": model.type_map,
-        "trainable": True,
-        "embeddings": {"@class": "NetworkCollection", "@version": 1, "ndim": desc.embedding_ndim,
-                       "ntypes": ntypes, "network_type": "embedding_network",
-                       "networks": [embedding_net_to_dict(n, desc.neuron, desc.activation_function,
-                                                          desc.resnet_dt)
-                                    for n in getattr(model, "uncompressed_embeddings", desc.embeddings)]},
-        "@variables": {"davg": _np(desc.davg), "dstd": _np(desc.dstd)},
-    }
 
 
 def _assemble(model: EnergyModel, d: dict) -> dict:
@@ -316,14 +220,14 @@ def _assemble(model: EnergyModel, d: dict) -> dict:
         "@class": "Fitting", "@version": 4, "var_name": "energy", "ntypes": ntypes,
         "dim_descrpt": fit.dim_descrpt, "neuron": fit.neuron, "resnet_dt": fit.resnet_dt, "numb_fparam": 0,
         "numb_aparam": 0, "dim_case_embd": 0, "default_fparam": None,
-        "activation_function": fit.activation_function, "precision": _precision_name(fit.dtype),
+        "activation_function": fit.activation_function, "precision": precision_name(fit.dtype),
         "mixed_types": False,
         "nets": {"@class": "NetworkCollection", "@version": 1, "ndim": 1, "ntypes": ntypes,
                  "network_type": "fitting_network",
                  "networks": [fitting_net_to_dict(n, fit.neuron, fit.activation_function, fit.resnet_dt)
                               for n in fit.nets]},
         "rcond": None, "exclude_types": [],
-        "@variables": {"bias_atom_e": _np(fit.bias_atom_e), "case_embd": None, "fparam_avg": None,
+        "@variables": {"bias_atom_e": as_numpy(fit.bias_atom_e), "case_embd": None, "fparam_avg": None,
                        "fparam_inv_std": None, "aparam_avg": None, "aparam_inv_std": None},
         "type_map": model.type_map, "tot_ener_zero": False, "trainable": [True] * (len(fit.neuron) + 1),
         "layer_name": None, "use_aparam_as_mask": False, "spin": None, "type": "ener", "dim_out": 1,
@@ -332,8 +236,8 @@ def _assemble(model: EnergyModel, d: dict) -> dict:
     body = {
         "type_map": model.type_map, "atom_exclude_types": [], "pair_exclude_types": [], "rcond": None,
         "preset_out_bias": None,
-        "@variables": {"out_bias": _np(model.out_bias).reshape(1, ntypes, 1),
-                       "out_std": _np(model.out_std).reshape(1, ntypes, 1)},
+        "@variables": {"out_bias": as_numpy(model.out_bias).reshape(1, ntypes, 1),
+                       "out_std": as_numpy(model.out_std).reshape(1, ntypes, 1)},
         "@class": "Model", "@version": 2, "type": "standard", "descriptor": d, "fitting": fitting,
     }
     out = {"software": "deeppot", "version": __version__,

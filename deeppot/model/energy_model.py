@@ -21,8 +21,13 @@ from torch import nn
 from deeppot.core import explicit
 from deeppot.core.descriptor import Descriptor, EdgeBatch
 from deeppot.core.fitting import EnergyFitting
-from deeppot.core.grad import chunked_energy_and_edge_gradient, derivatives_from_edge_gradient, energy_derivatives
-from deeppot.core.neighbor import build_edges, check_sel, edges_from_extended
+from deeppot.core.grad import (
+    chunked_energy_and_edge_gradient,
+    derivatives_from_edge_gradient,
+    edge_gradient,
+    energy_derivatives,
+)
+from deeppot.core.neighbor import build_edges, check_sel, edges_from_extended, neighbor_counts
 from deeppot.errors import DataError
 
 
@@ -121,8 +126,7 @@ class EnergyModel(nn.Module):
         for f in range(nf):
             cell = None if box is None else box[f]
             edges = build_edges(coord[f].detach(), cell, self.rcut, dtype=coord.dtype, device=coord.device)
-            counts = torch.bincount(edges.center * self.ntypes + atype[f][edges.neighbor],
-                                    minlength=n * self.ntypes).view(n, self.ntypes)
+            counts = neighbor_counts(edges.center, atype[f][edges.neighbor], n, self.ntypes)
             check_sel(counts, self.sel, self.type_map, where=f"{where}frame {f}" if where else f"frame {f}")
             centers.append(edges.center + f * n)
             neighbors.append(edges.neighbor + f * n)
@@ -162,32 +166,23 @@ class EnergyModel(nn.Module):
         Returns local ``energy`` (0-d), ``atom_energy`` (nloc,), ``force`` (nloc, 3) folded onto
         local atoms, ``extended_force`` (nall, 3), ``virial`` (3, 3), and ``atom_virial``.
         """
-        ext_coord = ext_coord.to(self.dtype).detach().requires_grad_(True)
-        nloc = nlist.shape[0]
+        ext_coord = ext_coord.to(self.dtype).detach()
+        nloc, nall = nlist.shape[0], ext_coord.shape[0]
         edges, vec = edges_from_extended(ext_coord, nlist, mapping)
-        batch = EdgeBatch(vec, edges.center, edges.neighbor, ext_atype[:nloc].long())
+        neighbor_ext = nlist[nlist >= 0]  # the same edges, neighbours numbered in the extended system
+        rij = vec.requires_grad_(True)
+        batch = EdgeBatch(rij, edges.center, edges.neighbor, ext_atype[:nloc].long())
         with torch.enable_grad():
             atom_energy = self.atomic_energy(batch)
-            energy = atom_energy.sum()
-            (g_ext,) = torch.autograd.grad(energy, ext_coord)
-        ext_force = -g_ext
-        force = torch.zeros(nloc, 3, dtype=ext_force.dtype).index_add(0, mapping, ext_force)
-        # Σ_e F_e ⊗ r_e (DeePMD-kit's extended virial) equals −Σ g_ij ⊗ r_ij by translation invariance
-        virial = (ext_force.unsqueeze(2) * ext_coord.detach().unsqueeze(1)).sum(dim=0)
-        out = {"energy": energy.detach(), "atom_energy": atom_energy.detach(), "force": force,
-               "extended_force": ext_force, "virial": virial}
+            g = edge_gradient(atom_energy.sum(), rij)
+        rij = rij.detach()
+        one_frame = torch.zeros(nall, dtype=torch.long, device=rij.device)
+        # on local atoms (ghost contributions folded onto their owners), and on every extended atom
+        force, virial, atom_virial = derivatives_from_edge_gradient(
+            g, rij, edges.center, edges.neighbor, nloc, one_frame, 1, atomic)
+        ext_force, _, _ = derivatives_from_edge_gradient(g, rij, edges.center, neighbor_ext, nall, one_frame, 1)
+        out = {"energy": atom_energy.sum().detach(), "atom_energy": atom_energy.detach(), "force": force,
+               "extended_force": ext_force, "virial": virial[0]}
         if atomic:
-            _, _, atom_virial = energy_derivatives_lower(self, batch, nloc)
             out["atom_virial"] = atom_virial
         return out
-
-
-def energy_derivatives_lower(model: EnergyModel, batch: EdgeBatch, nloc: int):
-    """Atomic virial for the lower entry point (recomputed on detached edges)."""
-    rij = batch.rij.detach().requires_grad_(True)
-    b = EdgeBatch(rij, batch.center, batch.neighbor, batch.atype)
-    with torch.enable_grad():
-        e = model.atomic_energy(b).sum()
-        return energy_derivatives(e, rij, b.center, b.neighbor, nloc,
-                                  torch.zeros(nloc, dtype=torch.long), 1, atomic=True)
-

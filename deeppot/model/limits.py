@@ -25,7 +25,6 @@ MAX_LAYERS = 32
 MAX_RCUT = 100.0  # Å
 MAX_PARAMS = 1 << 27  # all declared network weights together (1 GiB as float64)
 MAX_OTHER_ELEMENTS = 1 << 24  # any dataset whose shape the JSON does not fix (compression tables)
-SE_TYPES = ("se_e2_a", "se_a", "se_e2_r", "se_r", "se_e3", "se_at", "se_a_3be")
 
 
 def _type_name(value: Any) -> str:
@@ -103,7 +102,7 @@ class Checker:
         return value
 
 
-def _sel(c: Checker, desc: dict, path: str, ntypes: int, keys: tuple[str, ...]) -> int:
+def check_sel(c: Checker, desc: dict, path: str, ntypes: int, keys: tuple[str, ...]) -> int:
     total = 0
     for key in keys:
         total += sum(c.int_list(desc, key, path, 0, MAX_SEL, MAX_NTYPES, length=ntypes))
@@ -112,60 +111,17 @@ def _sel(c: Checker, desc: dict, path: str, ntypes: int, keys: tuple[str, ...]) 
     return total
 
 
-def _bp_width(c: Checker, desc: dict, type_map: list[str], path: str, resolved: bool = False) -> int:
-    """Symmetry functions per atom of a ``bp`` section (input form, or the resolved rows of a model file)."""
-    from deeppot.core.descriptor.bp import MAX_FUNCTIONS, ParameterError, parameter_tables
-
-    ntypes = len(type_map)
-    if resolved:  # rows [ti, tj, ...] as DescriptorBP.to_dict writes them
-        per_type = [0] * ntypes
-        for name, width in (("g2", 4), ("g4", 6), ("g5", 6)):
-            rows = desc.get(name, [])
-            if not isinstance(rows, list) or len(rows) > MAX_FUNCTIONS * ntypes:
-                raise c.fail(f"{path}.{name}", f"must be a list of at most {MAX_FUNCTIONS * ntypes} rows")
-            ntyp = 3 if width == 6 else 2  # leading type indices of a row
-            for k, row in enumerate(rows):
-                if not (isinstance(row, list) and len(row) == width
-                        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in row)
-                        and all(float(t).is_integer() and 0 <= t < ntypes for t in row[:ntyp])):
-                    raise c.fail(f"{path}.{name}[{k}]", f"must be {width} numbers, the first types 0..{ntypes - 1}")
-                per_type[int(row[0])] += 1
-        return max(per_type)
-    try:
-        tables = parameter_tables(desc, type_map)
-    except ParameterError as err:
-        raise c.fail(f"{path}.{err.key}", str(err)) from None
-    return max(sum(1 for rows in tables.values() for r in rows if r[0] == t) for t in range(ntypes))
-
-
 def check_model_config(model: dict, where: str) -> None:
     """The build-time ``model`` section stored in a checkpoint (type_map, descriptor, fitting_net)."""
     c = Checker(where)
     if not isinstance(model, dict):
         raise c.fail("model", f"must be an object, got {_type_name(model)}")
-    ntypes = len(c.type_map(model, "type_map", "model"))
+    type_map = c.type_map(model, "type_map", "model")
+    ntypes = len(type_map)
     desc = c.obj(model, "descriptor", "model")
-    kind = c.text(desc, "type", "model.descriptor")
+    cls = _descriptor_class(c, desc)
     c.number(desc, "rcut", "model.descriptor", 1e-3, MAX_RCUT, default=6.0)
-    params = 0
-    if kind == "loc_frame":
-        _sel(c, desc, "model.descriptor", ntypes, ("sel_a", "sel_r"))
-        c.int_list(desc, "axis_rule", "model.descriptor", -1, MAX_NNEI, 6 * MAX_NTYPES, length=6 * ntypes)
-        dim_out = 4 * sum(desc["sel_a"]) + sum(desc["sel_r"])
-    elif kind == "bp":
-        _sel(c, desc, "model.descriptor", ntypes, ("sel",))
-        dim_out = _bp_width(c, desc, model["type_map"], "model.descriptor")
-    else:
-        _sel(c, desc, "model.descriptor", ntypes, ("sel",))
-        neuron = [10, 20, 40]
-        if "neuron" in desc:
-            neuron = c.int_list(desc, "neuron", "model.descriptor", 1, MAX_WIDTH, MAX_LAYERS)
-        axis = 4
-        if "axis_neuron" in desc:
-            axis = c.integer(desc, "axis_neuron", "model.descriptor", 1, MAX_WIDTH)
-        dims = [1, *neuron]
-        params += ntypes * ntypes * sum(a * b for a, b in zip(dims, dims[1:]))
-        dim_out = neuron[-1] * axis if neuron else 0
+    dim_out, params = cls.config_size(c, desc, type_map)
     fit = c.obj(model, "fitting_net", "model", required=False) or {}
     neuron = [120, 120, 120]
     if "neuron" in fit:
@@ -178,7 +134,7 @@ def check_model_config(model: dict, where: str) -> None:
 
 # ----------------------------------------------------------------------------------------
 # .dp files
-def _ref_shape(c: Checker, variables: Any, name: str, path: str, shape: tuple[int, ...] | int,
+def ref_shape(c: Checker, variables: Any, name: str, path: str, shape: tuple[int, ...] | int,
                out: dict) -> None:
     """Record the shape (tuple) or maximal element count (int) a dataset reference must have."""
     ref = variables.get(name)
@@ -220,12 +176,12 @@ def _network(c: Checker, net: Any, path: str, in_dim: int | None, out: dict, par
         if var.get("w") is None:
             raise c.fail(f"{lpath}.@variables.w", "missing")
         params.append(dims[k] * dims[k + 1])
-        _ref_shape(c, var, "w", lpath, (dims[k], dims[k + 1]), out)
+        ref_shape(c, var, "w", lpath, (dims[k], dims[k + 1]), out)
         for name in ("b", "idt"):
-            _ref_shape(c, var, name, lpath, (dims[k + 1],), out)
+            ref_shape(c, var, name, lpath, (dims[k + 1],), out)
 
 
-def _collection(c: Checker, node: dict, key: str, path: str, max_nets: int, in_dim: int | None, out: dict,
+def check_collection(c: Checker, node: dict, key: str, path: str, max_nets: int, in_dim: int | None, out: dict,
                 params: list[int]) -> None:
     coll = c.obj(node, key, path)
     nets = coll.get("networks")
@@ -235,41 +191,21 @@ def _collection(c: Checker, node: dict, key: str, path: str, max_nets: int, in_d
         _network(c, net, f"{path}.{key}.networks[{k}]", in_dim, out, params)
 
 
-def _descriptor(c: Checker, desc: dict, ntypes: int, out: dict, params: list[int]) -> int:
-    """Check the descriptor section; the number of neighbour slots."""
-    path = "model.descriptor"
-    kind = c.text(desc, "type", path)
-    c.text(desc, "precision", path, required=False)
-    rcut = c.number(desc, "rcut", path, 1e-3, MAX_RCUT)
-    if kind == "loc_frame":
-        nnei = _sel(c, desc, path, ntypes, ("sel_a", "sel_r"))
-        c.int_list(desc, "axis_rule", path, -1, MAX_NNEI, 6 * MAX_NTYPES, length=6 * ntypes)
-    elif kind == "bp":
-        nnei = _sel(c, desc, path, ntypes, ("sel",))
-        c.number(desc, "rcut_ang", path, 1e-3, rcut, default=rcut)
-        width = _bp_width(c, desc, [str(t) for t in range(ntypes)], path, resolved=True)
-        var = c.obj(desc, "@variables", path)
-        for name in ("davg", "dstd"):
-            _ref_shape(c, var, name, path, ntypes * width, out)
-        return nnei
-    else:
-        if kind not in SE_TYPES:
-            raise ModelFileError(f"{c.where}: descriptor type {kind!r} is not supported "
-                                 f"(supported: {', '.join(sorted(SE_TYPES))}, loc_frame)")
-        c.number(desc, "rcut_smth", path, 0.0, rcut)
-        nnei = _sel(c, desc, path, ntypes, ("sel",))
-        neuron = c.int_list(desc, "neuron", path, 1, MAX_WIDTH, MAX_LAYERS)
-        if kind in ("se_e2_a", "se_a"):
-            c.integer(desc, "axis_neuron", path, 1, neuron[-1] if neuron else 1)
-        for key in ("resnet_dt", "set_davg_zero", "type_one_side"):
-            c.flag(desc, key, path)
-        c.number(desc, "env_protection", path, 0.0, 1e3, default=0.0)
-        c.text(desc, "activation_function", path, required=False)
-        _collection(c, desc, "embeddings", path, ntypes * ntypes, None, out, params)
-    var = c.obj(desc, "@variables", path)
-    for name in ("davg", "dstd"):
-        _ref_shape(c, var, name, path, ntypes * nnei * 4, out)
-    return nnei
+def _descriptor_class(c: Checker, desc: dict):
+    from deeppot.core.descriptor import DESCRIPTORS, descriptor_types
+
+    kind = c.text(desc, "type", "model.descriptor")
+    if kind not in DESCRIPTORS:
+        raise ModelFileError(f"{c.where}: descriptor type {kind!r} is not supported "
+                             f"(supported: {', '.join(descriptor_types())})")
+    return DESCRIPTORS[kind]
+
+
+def _descriptor(c: Checker, desc: dict, ntypes: int, out: dict, params: list[int]) -> None:
+    """Check the descriptor section: the common keys here, the rest by the descriptor's own class."""
+    cls = _descriptor_class(c, desc)
+    c.text(desc, "precision", "model.descriptor", required=False)
+    cls.check_file_section(c, desc, ntypes, out, params)
 
 
 def _fitting(c: Checker, fit: dict, ntypes: int, out: dict, params: list[int]) -> None:
@@ -282,12 +218,12 @@ def _fitting(c: Checker, fit: dict, ntypes: int, out: dict, params: list[int]) -
     c.flag(fit, "resnet_dt", path)
     c.flag(fit, "mixed_types", path)
     c.text(fit, "activation_function", path, required=False)
-    _collection(c, fit, "nets", path, ntypes, dim, out, params)
+    check_collection(c, fit, "nets", path, ntypes, dim, out, params)
     var = c.obj(fit, "@variables", path)
-    _ref_shape(c, var, "bias_atom_e", path, ntypes, out)
+    ref_shape(c, var, "bias_atom_e", path, ntypes, out)
     for name in var:
         if name != "bias_atom_e":
-            _ref_shape(c, var, name, path, MAX_WIDTH, out)
+            ref_shape(c, var, name, path, MAX_WIDTH, out)
 
 
 def check_dp_json(data: Any, where: str) -> dict[str, tuple[int, ...] | int]:
@@ -307,16 +243,16 @@ def check_dp_json(data: Any, where: str) -> dict[str, tuple[int, ...] | int]:
     ntypes = len(c.type_map(model, "type_map", "model"))
     out: dict[str, tuple[int, ...] | int] = {}
     params: list[int] = []
-    nnei = _descriptor(c, c.obj(model, "descriptor", "model"), ntypes, out, params)
+    _descriptor(c, c.obj(model, "descriptor", "model"), ntypes, out, params)
     _fitting(c, c.obj(model, "fitting", "model"), ntypes, out, params)
     if sum(params) > MAX_PARAMS:
         raise c.fail("model", f"declares {sum(params)} network weights (at most {MAX_PARAMS})")
     var = c.obj(model, "@variables", "model", required=False) or {}
     for name in var:
-        _ref_shape(c, var, name, "model", (1, ntypes, 1), out)
+        ref_shape(c, var, name, "model", (1, ntypes, 1), out)
     top = c.obj(data, "@variables", "(top)", required=False) or {}
     for name in top:
-        _ref_shape(c, top, name, "(top)", 1, out)
+        ref_shape(c, top, name, "(top)", 1, out)
     compress = c.obj(data, "deeppot_compress", "(top)", required=False)
     if compress is not None:
         info = c.obj(compress, "info", "deeppot_compress")
@@ -327,6 +263,5 @@ def check_dp_json(data: Any, where: str) -> dict[str, tuple[int, ...] | int]:
             raise c.fail("deeppot_compress.info", "tables of more than 1e7 knots")
         cvar = c.obj(compress, "@variables", "deeppot_compress")
         for name in cvar:
-            _ref_shape(c, cvar, name, "deeppot_compress", MAX_OTHER_ELEMENTS, out)
-    del nnei
+            ref_shape(c, cvar, name, "deeppot_compress", MAX_OTHER_ELEMENTS, out)
     return out

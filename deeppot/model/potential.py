@@ -9,16 +9,40 @@ equal those of a fresh list; only neighbours *within* rcut are checked against `
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import torch
+from pydantic import Field
 
 from deeppot.core.descriptor import EdgeBatch
-from deeppot.core.neighbor import Edges, build_edges, check_sel
+from deeppot.core.neighbor import Edges, build_edges, check_sel, neighbor_counts
+from deeppot.fileio import file_sha256
 from deeppot.model.energy_model import EnergyModel
 from deeppot.potentials.base import Potential
+from deeppot.potentials.registry import register_potential
+from deeppot.schema.base import Section
 
 
+class ModelPotentialConfig(Section):
+    type: Literal["deeppot"] = Field(description="a deeppot / DeePMD-kit model file")
+    model: str = Field(min_length=1, description="model file (.dp), relative to the md input")
+
+
+@register_potential
 class ModelPotential(Potential):
+    type_name = "deeppot"
+    Config = ModelPotentialConfig
+    takes_edges = True
+
+    @classmethod
+    def from_config(cls, spec: dict, base: Path, type_map_hint=None) -> ModelPotential:
+        return cls(base / spec["model"])
+
+    @classmethod
+    def input_identity(cls, spec: dict, base: Path, potential) -> tuple[dict, str]:
+        digest = file_sha256(base / spec["model"])  # a renamed or moved copy is the same model
+        return {"type": "deeppot", "model": digest}, f"deeppot model {spec['model']} (sha256 {digest[:12]})"
+
     def __init__(self, model: str | Path | EnergyModel):
         if not isinstance(model, EnergyModel):
             from deeppot.model.dp_format import load_model
@@ -48,8 +72,7 @@ class ModelPotential(Potential):
             rij, center, neighbor = rij[keep], edges.center[keep], edges.neighbor[keep]
         else:
             center, neighbor = edges.center, edges.neighbor
-        key = center * model.ntypes + atype[neighbor]
-        counts = torch.bincount(key, minlength=n * model.ntypes).view(n, model.ntypes)
+        counts = neighbor_counts(center, atype[neighbor], n, model.ntypes)
         check_sel(counts, model.sel, model.type_map)
         batch = EdgeBatch(rij, center, neighbor, atype)
         out = model.evaluate(batch, torch.zeros(n, dtype=torch.long, device=pos.device), 1, atomic=atomic)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import torch
+from pydantic import Field
 
 from deeppot.errors import ConfigError
 from deeppot.potentials.base import Potential
+from deeppot.potentials.registry import register_potential
+from deeppot.schema.base import Section
 
 
 def make_calculator(spec: str, kwargs: dict | None = None):
@@ -46,7 +51,21 @@ def make_calculator(spec: str, kwargs: dict | None = None):
         raise ConfigError(f"ASE calculator {spec!r}: {err}") from None
 
 
+class AseConfig(Section):
+    type: Literal["ase"] = Field(description="an ASE calculator")
+    calculator: str = Field(min_length=1, description="emt | lj | morse | \"package.module:Class\"")
+    kwargs: dict[str, Any] = Field(default_factory=dict, description="keyword arguments of the calculator")
+
+
+@register_potential
 class AseCalculatorPotential(Potential):
+    type_name = "ase"
+    Config = AseConfig
+
+    @classmethod
+    def from_config(cls, spec: dict, base: Path, type_map_hint=None) -> AseCalculatorPotential:
+        return cls(make_calculator(spec["calculator"], spec.get("kwargs")), type_map_hint)
+
     def __init__(self, calc, type_map: list[str], rcut: float = 0.0):
         self.calc = calc
         self.type_map = list(type_map)

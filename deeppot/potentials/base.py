@@ -12,6 +12,8 @@ so the stress is ``-W / V`` and the pressure ``(2 K + tr W) / (3 V)``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import ClassVar
 
 import torch
 
@@ -30,10 +32,34 @@ class Potential(ABC):
     type_map : list[str] or None
         Element symbol of each type index this potential expects, or None when any
         integer types are accepted (e.g. Lennard-Jones with per-type parameters).
+    takes_edges : bool
+        True when ``compute`` accepts ``edges=`` (an engine's Verlet-list pairs within
+        ``rcut``) instead of building its own neighbour list every call.
     """
 
     rcut: float = 0.0
     type_map: list[str] | None = None
+    takes_edges: bool = False
+    #: the md input's ``potential.type`` and section (registered potentials only)
+    type_name: ClassVar[str] = ""
+    Config: ClassVar[type]
+
+    @classmethod
+    def from_config(cls, spec: dict, base: Path, type_map_hint: list[str] | None) -> Potential:
+        """The potential of a validated ``potential`` section; paths relative to ``base``.
+
+        ``type_map_hint`` is the structure's elements, for potentials that take any types.
+        """
+        raise NotImplementedError(f"{cls.__name__} cannot be built from an md input")
+
+    @classmethod
+    def input_identity(cls, spec: dict, base: Path, potential: Potential) -> tuple[dict, str | None]:
+        """(payload, description) identifying the potential for restart files.
+
+        By default the potential's parameters (:meth:`identity`); description None means
+        "<type> potential (parameters sha256 …)". Potentials read from files hash the files.
+        """
+        return {"type": cls.type_name, **potential.identity()}, None
 
     @abstractmethod
     def compute(self, positions: torch.Tensor, cell: torch.Tensor | None, atype: torch.Tensor

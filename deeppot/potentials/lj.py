@@ -9,14 +9,68 @@ of the MD tests.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Literal
+
 import torch
+from pydantic import Field, field_validator, model_validator
 
 from deeppot.core.grad import energy_derivatives
 from deeppot.core.neighbor import Edges, build_edges
+from deeppot.errors import ConfigError
 from deeppot.potentials.base import Potential
+from deeppot.potentials.registry import register_potential
+from deeppot.schema.base import Section, fail, show
+
+Positive = Annotated[float, Field(gt=0)]
 
 
+class PairLJ(Section):
+    epsilon_eV: Positive = Field(description="well depth of this pair, eV")
+    sigma_A: Positive = Field(description="zero-crossing distance of this pair, Å")
+
+
+class LJConfig(Section):
+    type: Literal["lj"] = Field(description="Lennard-Jones")
+    epsilon_eV: Positive = Field(0.0104, description="well depth, eV")
+    sigma_A: Positive = Field(3.4, description="zero-crossing distance, Å")
+    rcut_A: Positive = Field(8.5, description="cutoff, Å")
+    pairs: dict[str, PairLJ] | None = Field(None, description="per pair \"A-B\": {epsilon_eV, sigma_A}")
+    shift: bool = Field(True, description="shift the energy to zero at rcut_A")
+    type_map: Annotated[list[str], Field(min_length=1)] | None = Field(None, description="element of each type "
+                                                                           "(default: the structure's elements)")
+
+    @field_validator("pairs")
+    @classmethod
+    def _pair_names(cls, value):
+        for name in value or {}:
+            parts = name.split("-")
+            if len(parts) != 2 or not all(parts):
+                raise ValueError(f"pair {name!r}: write two element names joined by '-', e.g. \"O-H\"")
+        return value
+
+    @model_validator(mode="after")
+    def _pairs_in_type_map(self):
+        for name in self.pairs or {}:
+            if self.type_map and not set(name.split("-")) <= set(self.type_map):
+                raise fail("pairs", f"pair {name!r}: both elements must be in type_map {show(self.type_map)}")
+        return self
+
+
+@register_potential
 class LennardJones(Potential):
+    type_name = "lj"
+    Config = LJConfig
+    takes_edges = True
+
+    @classmethod
+    def from_config(cls, spec: dict, base: Path, type_map_hint=None) -> LennardJones:
+        args = {k: spec[k] for k in ("epsilon_eV", "sigma_A", "rcut_A", "pairs", "shift") if k in spec}
+        try:
+            return cls(type_map=spec.get("type_map") or type_map_hint, **args)
+        except ValueError as err:  # a pair of elements the structure does not have
+            raise ConfigError(f"potential/pairs: {err}") from None
+
     def __init__(self, epsilon_eV: float = 0.0104, sigma_A: float = 3.4, rcut_A: float = 8.5,
                  pairs: dict | None = None, type_map: list[str] | None = None, shift: bool = True):
         """``pairs`` maps "A-B" (element names of ``type_map``) to {epsilon_eV, sigma_A}."""
@@ -52,7 +106,7 @@ class LennardJones(Potential):
     def compute(self, positions, cell, atype, edges: Edges | None = None):
         pos = positions.to(torch.float64)
         n = pos.shape[0]
-        atype = atype.to(torch.long) if self.type_map else torch.zeros(n, dtype=torch.long)
+        atype = atype.to(torch.long) if self.type_map else torch.zeros(n, dtype=torch.long, device=pos.device)
         if edges is None:
             edges = build_edges(pos.detach(), cell, self.rcut)
         rij = edges.vectors(pos.detach()).requires_grad_(True)
@@ -60,8 +114,8 @@ class LennardJones(Potential):
         with torch.enable_grad():
             # every pair appears twice (i->j and j->i): half each
             e_edge = 0.5 * self.pair_energy(torch.linalg.norm(rij, dim=1), self.eps[ti, tj], self.sig[ti, tj])
-            atom_e = torch.zeros(n, dtype=pos.dtype).index_add(0, edges.center, e_edge)
+            atom_e = torch.zeros(n, dtype=pos.dtype, device=pos.device).index_add(0, edges.center, e_edge)
             energy = atom_e.sum()
             force, virial, _ = energy_derivatives(energy, rij, edges.center, edges.neighbor, n,
-                                                  torch.zeros(n, dtype=torch.long), 1)
+                                                  torch.zeros(n, dtype=torch.long, device=pos.device), 1)
         return {"energy": energy.detach(), "forces": force, "virial": virial[0], "energies": atom_e.detach()}

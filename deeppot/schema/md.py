@@ -2,82 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, create_model, field_validator, model_validator
 
 from deeppot.md.ensembles import ENSEMBLES, OPTIONS
+from deeppot.potentials.registry import potential_types
 from deeppot.schema.base import Section, fail, register_union, show
 
 Positive = Annotated[float, Field(gt=0)]
 
 
-class PairLJ(Section):
-    epsilon_eV: Positive = Field(description="well depth of this pair, eV")
-    sigma_A: Positive = Field(description="zero-crossing distance of this pair, Å")
+def _potential_union():
+    """``potential``: the union of the registered potentials' sections, told apart by ``type``."""
+    kinds = potential_types()
+    register_union("potential type", supported=tuple(kinds))
+
+    def tag(value: Any) -> str | None:
+        kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+        return f"@{kind}" if isinstance(kind, str) else None
+
+    members = tuple(Annotated[cls.Config, Tag(f"@{name}")] for name, cls in kinds.items())
+    return Annotated[Union[members], Discriminator(tag)]  # noqa: UP007 - a runtime-built union
 
 
-class DeeppotPotential(Section):
-    type: Literal["deeppot"] = Field(description="a deeppot / DeePMD-kit model file")
-    model: str = Field(min_length=1, description="model file (.dp), relative to the md input")
-
-
-class LJPotential(Section):
-    type: Literal["lj"] = Field(description="Lennard-Jones")
-    epsilon_eV: Positive = Field(0.0104, description="well depth, eV")
-    sigma_A: Positive = Field(3.4, description="zero-crossing distance, Å")
-    rcut_A: Positive = Field(8.5, description="cutoff, Å")
-    pairs: dict[str, PairLJ] | None = Field(None, description="per pair \"A-B\": {epsilon_eV, sigma_A}")
-    shift: bool = Field(True, description="shift the energy to zero at rcut_A")
-    type_map: Annotated[list[str], Field(min_length=1)] | None = Field(None, description="element of each type "
-                                                                           "(default: the structure's elements)")
-
-    @field_validator("pairs")
-    @classmethod
-    def _pair_names(cls, value):
-        for name in value or {}:
-            parts = name.split("-")
-            if len(parts) != 2 or not all(parts):
-                raise ValueError(f"pair {name!r}: write two element names joined by '-', e.g. \"O-H\"")
-        return value
-
-    @model_validator(mode="after")
-    def _pairs_in_type_map(self):
-        for name in self.pairs or {}:
-            if self.type_map and not set(name.split("-")) <= set(self.type_map):
-                raise fail("pairs", f"pair {name!r}: both elements must be in type_map {show(self.type_map)}")
-        return self
-
-
-class AsePotential(Section):
-    type: Literal["ase"] = Field(description="an ASE calculator")
-    calculator: str = Field(min_length=1, description="emt | lj | morse | \"package.module:Class\"")
-    kwargs: dict[str, Any] = Field(default_factory=dict, description="keyword arguments of the calculator")
-
-
-class CommitteePotential(Section):
-    type: Literal["committee"] = Field(description="several models: mean forces, deviation logged")
-    models: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=2)] = Field(
-        description="model files (.dp), at least two")
-    max_devi_f_stop: Positive | None = Field(None, description="stop when the force deviation exceeds this, eV/Å")
-
-
-def _potential_tag(value: Any) -> str | None:
-    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return f"@{kind}" if isinstance(kind, str) else None
-
-
-register_union("potential type", supported=("deeppot", "lj", "ase", "committee"))
-Potential = Annotated[(Annotated[DeeppotPotential, Tag("@deeppot")] | Annotated[LJPotential, Tag("@lj")]
-                       | Annotated[AsePotential, Tag("@ase")] | Annotated[CommitteePotential, Tag("@committee")]),
-                      Discriminator(_potential_tag)]
+Potential = _potential_union()
 
 
 class _MdBase(Section):
     structure: str = Field(min_length=1, description="ASE-readable file, or a DeePMD system directory (with "
                            "'frame'), relative to the md input")
     frame: int = Field(0, description="frame of the structure file / system to start from (negative: from the end)")
-    potential: Potential = Field(description="potential section (type: deeppot | lj | ase | committee)",
+    potential: Potential = Field(description="potential section (type: " + " | ".join(potential_types()) + ")",
                                  json_schema_extra={"type_text": "section"})
     ensemble: Literal[tuple(ENSEMBLES)] = Field("nve", description=" | ".join(ENSEMBLES))  # type: ignore[valid-type]
     temperature_K: Annotated[float, Field(ge=0)] | None = Field(

@@ -9,171 +9,39 @@ default of one type leaks into another.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from deeppot.model.limits import MAX_LAYERS, MAX_NNEI, MAX_NTYPES, MAX_RCUT, MAX_SEL, MAX_WIDTH
+from deeppot.core.descriptor import descriptor_types
+from deeppot.model.limits import MAX_NTYPES
 from deeppot.schema.base import NOT_YET, Section, fail, register_union, show
+from deeppot.schema.descriptor import ACTIVATION, PRECISION, Neurons, check_precision
 
-ACTIVATION = Literal["tanh", "gelu", "relu", "relu6", "softplus", "sigmoid", "silu", "linear", "none"]
-PRECISION = Literal["default", "float64", "float32"]
-PRECISION_NOT_YET = ("float16", "bfloat16", "half")
 Positive = Annotated[float, Field(gt=0)]
-# upper bounds: those of model files (deeppot.model.limits), far above any published model
-Cutoff = Annotated[float, Field(gt=0, le=MAX_RCUT)]
-Neurons = Annotated[list[Annotated[int, Field(ge=1, le=MAX_WIDTH)]], Field(min_length=1, max_length=MAX_LAYERS)]
-
 #: descriptor types DeePMD-kit has and deeppot does not (yet)
 DESCRIPTORS_NOT_YET = ("se_atten", "se_atten_v2", "dpa1", "dpa2", "dpa3", "hybrid", "se_e3_tebd", "se_a_tpe",
                        "se_a_ebd", "se_a_ebd_v2", "se_a_mask", "loc_frame_tebd", "dpa", "se_atten_v2_ebd")
-DESCRIPTOR_ALIASES = {"se_a": "se_e2_a", "se_r": "se_e2_r", "se_at": "se_e3", "se_a_3be": "se_e3", "se_t": "se_e3"}
 FITTING_NOT_YET = ("dipole", "polar", "dos", "property", "global_polar", "ener_spin", "direct_force_ener")
 LOSS_NOT_YET = ("ener_spin", "dos", "tensor", "property", "ener_dipole", "denoise")
 MODEL_NOT_YET = ("frozen", "zbl", "pairtab", "linear_ener", "spin", "dipole_charge", "pairwise_dprc")
 
 
-def _check_precision(value: Any) -> Any:
-    if value in PRECISION_NOT_YET:
-        raise ValueError(f"{show(value)}: {NOT_YET} (float64, float32, default)")
-    return value
+def _descriptor_union():
+    """``model/descriptor``: the union of the registered descriptors' sections, told apart by ``type``."""
+    kinds = descriptor_types()
+    aliases = {alias: name for name, cls in kinds.items() for alias in cls.aliases}
+
+    def tag(value: Any) -> str | None:
+        kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+        return "@" + aliases.get(kind, kind) if isinstance(kind, str) else None
+
+    register_union("descriptor type", supported=(*kinds, *aliases), not_yet=DESCRIPTORS_NOT_YET)
+    members = tuple(Annotated[cls.Config, Tag("@" + name)] for name, cls in kinds.items())
+    return Annotated[Union[members], Discriminator(tag)]  # noqa: UP007 - a runtime-built union
 
 
-def _check_sel(value: Any) -> Any:
-    if isinstance(value, str):
-        if re.fullmatch(r"auto(:\d+(\.\d*)?)?", value) and (":" not in value or float(value[5:]) >= 1):
-            return value
-        raise ValueError(f"{show(value)}: use a list of integers, \"auto\" or \"auto:F\" (F ≥ 1, e.g. auto:1.1)")
-    if not isinstance(value, list) or not value or not all(type(s) is int and s >= 0 for s in value):
-        raise ValueError(f"{show(value)} is not a list of integers ≥ 0")
-    if sum(value) == 0:
-        raise ValueError(f"{show(value)}: at least one neighbour slot is needed")
-    if max(value) > MAX_SEL or sum(value) > MAX_NNEI:
-        raise ValueError(f"{show(value)}: at most {MAX_SEL} per type and {MAX_NNEI} in all")
-    return value
-
-
-class _SeBase(Section):
-    NOT_YET: ClassVar[dict[str, tuple]] = {"exclude_types": ([],), "spin": (None,), "tebd_input_mode": ("concat",),
-                                           "type_map": (), "stripped_type_embedding": (False,)}
-    sel: Any = Field("auto", description="max neighbours per type within rcut (list, one per type_map entry), "
-                     "or \"auto\" / \"auto:F\" (from the training data, times F, default 1.1)",
-                     json_schema_extra={"type_text": 'list[int] | "auto" | "auto:F"'})
-    rcut: Cutoff = Field(6.0, description="cutoff radius, Å")
-    rcut_smth: float = Field(0.5, ge=0, description="where the smooth switch starts, Å (0 ≤ rcut_smth < rcut)")
-    neuron: Neurons = Field([10, 20, 40], description="embedding net widths")
-    resnet_dt: bool = Field(False, description="trainable timestep in residual embedding layers")
-    activation_function: ACTIVATION = Field("tanh", description="activation of the embedding net")
-    precision: PRECISION = Field("default", description="float64 | float32 | default (= float64)")
-    seed: int | None = Field(None, ge=0, description="random seed of the initial weights")
-    set_davg_zero: bool = Field(False, description="force the env-matrix mean to zero")
-    env_protection: float = Field(0.0, ge=0, description="added to r in 1/r terms (numerical protection)")
-    trainable: bool = Field(True, description="ignored (accepted for DeePMD-kit compatibility)")
-
-    _check_prec = field_validator("precision", mode="before")(lambda cls, v: _check_precision(v))
-
-    _sel = field_validator("sel", mode="before")(lambda cls, v: _check_sel(v))
-
-    @model_validator(mode="after")
-    def _relations(self):
-        if self.rcut_smth >= self.rcut:
-            raise fail("rcut_smth", f"{show(self.rcut_smth)} must be < rcut {show(self.rcut)}")
-        return self
-
-
-class SeE2A(_SeBase):
-    type: Literal["se_e2_a", "se_a"] = Field(description="descriptor type")
-    axis_neuron: int = Field(4, ge=1, description="columns of the embedding matrix kept in D = T T<^T")
-    type_one_side: bool = Field(False, description="one embedding net per neighbour type (true) or per type pair")
-
-    @model_validator(mode="after")
-    def _axis(self):
-        if self.axis_neuron > self.neuron[-1]:
-            raise fail("axis_neuron", f"{self.axis_neuron} must be ≤ the last embedding width neuron[-1] "
-                                      f"{self.neuron[-1]}")
-        return self
-
-
-class SeE2R(_SeBase):
-    type: Literal["se_e2_r", "se_r"] = Field(description="descriptor type")
-    type_one_side: bool = Field(True, description="one embedding net per neighbour type (only true)")
-
-    @field_validator("type_one_side")
-    @classmethod
-    def _one_side(cls, value: bool) -> bool:
-        if not value:
-            raise ValueError(f"false: {NOT_YET} for se_e2_r (only true)")
-        return value
-
-
-class SeE3(_SeBase):
-    type: Literal["se_e3", "se_at", "se_a_3be", "se_t"] = Field(description="descriptor type")
-
-
-class LocFrame(Section):
-    NOT_YET: ClassVar[dict[str, tuple]] = {"exclude_types": ([],)}
-    type: Literal["loc_frame"] = Field(description="descriptor type")
-    rcut: Cutoff = Field(6.0, description="cutoff radius, Å")
-    sel_a: list[Annotated[int, Field(ge=0, le=MAX_SEL)]] = Field(description="full-information neighbours per type")
-    sel_r: list[Annotated[int, Field(ge=0, le=MAX_SEL)]] = Field(description="radial-only neighbours per type")
-    axis_rule: list[int] = Field(description="6 integers per type choosing the two axis atoms")
-    precision: PRECISION = Field("default", description="float64 | float32 | default (= float64)")
-    seed: int | None = Field(None, ge=0, description="random seed (no trainable descriptor weights)")
-    trainable: bool = Field(True, description="ignored (accepted for DeePMD-kit compatibility)")
-
-    _check_prec = field_validator("precision", mode="before")(lambda cls, v: _check_precision(v))
-
-
-class BP(Section):
-    """Behler–Parrinello symmetry functions (deeppot only; DeePMD-kit cannot read these models)."""
-
-    NOT_YET: ClassVar[dict[str, tuple]] = {"exclude_types": ([],)}
-    type: Literal["bp"] = Field(description="descriptor type")
-    rcut: Cutoff = Field(6.0, description="cutoff radius of all symmetry functions, Å")
-    rcut_ang: Cutoff | None = Field(None, description="cutoff of the angular functions G4/G5, Å (default: min(rcut, 4))")
-    sel: Any = Field("auto", description="max neighbours per type within rcut (sizes engine neighbour lists), "
-                     "or \"auto\" / \"auto:F\"", json_schema_extra={"type_text": 'list[int] | "auto" | "auto:F"'})
-    g2: Any = Field(None, description="radial rows [eta 1/Å², r_s Å], the same for every element pair, or a "
-                    "dict {\"O-H\": rows} (centre-neighbour); default: a radial grid",
-                    json_schema_extra={"type_text": "list | dict | null"})
-    g4: Any = Field(None, description="angular rows [eta 1/Å², zeta ≥ 1, lambda ±1], or a dict {\"O-H-H\": rows}; "
-                    "default: zeta 1, 4; lambda ±1; two widths", json_schema_extra={"type_text": "list | dict | null"})
-    g5: Any = Field(None, description="G5 rows like g4 (no r_jk term); default none",
-                    json_schema_extra={"type_text": "list | dict | null"})
-    n_radial: int = Field(8, ge=1, le=1024, description="radial functions per element pair of the default grid")
-    r_min: float = Field(0.5, ge=0, description="innermost centre (shifted) or width (centred) of the grid, Å")
-    radial_grid: Literal["shifted", "centred"] = Field("shifted", description="default radial grid kind")
-    precision: PRECISION = Field("default", description="float64 | float32 | default (= float64)")
-    seed: int | None = Field(None, ge=0, description="random seed (no trainable descriptor weights)")
-    trainable: bool = Field(True, description="ignored (no trainable descriptor weights)")
-
-    _check_prec = field_validator("precision", mode="before")(lambda cls, v: _check_precision(v))
-    _sel = field_validator("sel", mode="before")(lambda cls, v: _check_sel(v))
-
-    @model_validator(mode="after")
-    def _relations(self):
-        if self.rcut_ang is not None and self.rcut_ang > self.rcut:
-            raise fail("rcut_ang", f"{show(self.rcut_ang)} must be ≤ rcut {show(self.rcut)}")
-        if self.r_min >= self.rcut:
-            raise fail("r_min", f"{show(self.r_min)} must be < rcut {show(self.rcut)}")
-        return self
-
-
-def _descriptor_tag(value: Any) -> str | None:
-    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    if not isinstance(kind, str):
-        return None
-    return "@" + DESCRIPTOR_ALIASES.get(kind, kind)
-
-
-register_union("descriptor type", supported=("se_e2_a", "se_e2_r", "se_e3", "loc_frame", "bp", *DESCRIPTOR_ALIASES),
-               not_yet=DESCRIPTORS_NOT_YET)
-
-
-Descriptor = Annotated[(Annotated[SeE2A, Tag("@se_e2_a")] | Annotated[SeE2R, Tag("@se_e2_r")]
-                        | Annotated[SeE3, Tag("@se_e3")] | Annotated[LocFrame, Tag("@loc_frame")]
-                        | Annotated[BP, Tag("@bp")]),
-                       Discriminator(_descriptor_tag)]
+Descriptor = _descriptor_union()
 
 
 class FittingNet(Section):
@@ -190,7 +58,7 @@ class FittingNet(Section):
     rcond: float | None = Field(None, ge=0, description="rcond of the least-squares energy bias")
     trainable: bool | list[bool] = Field(True, description="ignored (accepted for DeePMD-kit compatibility)")
 
-    _check_prec = field_validator("precision", mode="before")(lambda cls, v: _check_precision(v))
+    _check_prec = field_validator("precision", mode="before")(lambda cls, v: check_precision(v))
 
     @field_validator("type", mode="before")
     @classmethod
@@ -208,7 +76,8 @@ class Model(Section):
     }
     type_map: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=MAX_NTYPES)] = Field(
         description="element symbol of each type, e.g. [\"O\", \"H\"]")
-    descriptor: Descriptor = Field(description="descriptor section (type: se_e2_a | se_e2_r | se_e3 | loc_frame | bp)",
+    descriptor: Descriptor = Field(description="descriptor section (type: "
+                                   + " | ".join(descriptor_types()) + ")",
                                    json_schema_extra={"type_text": "section"})
     fitting_net: FittingNet = Field(default_factory=FittingNet, description="fitting net section")
     data_stat_nbatch: int = Field(10, ge=1, description="batches per system sampled for statistics")
@@ -233,21 +102,7 @@ class Model(Section):
 
     @model_validator(mode="after")
     def _per_type(self):
-        ntypes, desc = len(self.type_map), self.descriptor
-        lists = {"sel_a": desc.sel_a, "sel_r": desc.sel_r} if isinstance(desc, LocFrame) else {"sel": desc.sel}
-        for key, value in lists.items():
-            if isinstance(value, list) and len(value) != ntypes:
-                raise fail(f"descriptor/{key}", f"{show(value)} has {len(value)} entries but type_map has "
-                                                f"{ntypes} ({show(self.type_map)})")
-        if isinstance(desc, LocFrame) and len(desc.axis_rule) != 6 * ntypes:
-            raise fail("descriptor/axis_rule", f"has {len(desc.axis_rule)} entries; 6 per type ({6 * ntypes}) needed")
-        if isinstance(desc, BP):
-            from deeppot.core.descriptor.bp import ParameterError, parameter_tables
-
-            try:
-                parameter_tables(desc.model_dump(), list(self.type_map))
-            except ParameterError as err:
-                raise fail(f"descriptor/{err.key}", str(err).removeprefix("bp: ")) from None
+        self.descriptor.check_type_map(list(self.type_map))
         return self
 
 

@@ -132,6 +132,7 @@ def load_training_input(path: str | Path, workdir: Path | None = None) -> dict:
 
 def describe() -> list[str]:
     """Lines ``key  type  default  meaning`` for every key of the schema (``doc-train-input``)."""
+    from deeppot.core.descriptor import descriptor_types
     from deeppot.schema import train as schema
 
     lines = []
@@ -144,10 +145,9 @@ def describe() -> list[str]:
         lines.append(f"{name}:")
         lines += describe_rows(rows)
         if name == "model":
-            for kind, desc in (("se_e2_a", schema.SeE2A), ("se_e2_r", schema.SeE2R), ("se_e3", schema.SeE3),
-                               ("loc_frame", schema.LocFrame), ("bp", schema.BP)):
+            for kind, desc in descriptor_types().items():
                 lines.append(f"model/descriptor (type {kind}):")
-                lines += describe_rows([r for r in desc.keys_doc() if r[0] != "type"])
+                lines += describe_rows([r for r in desc.Config.keys_doc() if r[0] != "type"])
     lines.append("not supported by deeppot yet: descriptor types " + ", ".join(schema.DESCRIPTORS_NOT_YET)
                  + "; model/type_embedding, fparam/aparam, exclude_types, spin, multi-task")
     return lines

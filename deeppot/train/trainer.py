@@ -9,18 +9,19 @@ averaged, which equals one process training on the whole batch.
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from deeppot.core import explicit
+from deeppot.core.descriptor import descriptor_class
 from deeppot.data import load_systems
 from deeppot.data.system import System
 from deeppot.errors import ConfigError, ModelFileError
 from deeppot.model.build import build_model
 from deeppot.model.stats import StatFrames, compute_input_stats
+from deeppot.progress import Progress
 from deeppot.train import checkpoint as ckpt
 from deeppot.train import lcurve
 from deeppot.train import stat_file as stat_cache
@@ -43,12 +44,14 @@ def resolve_sel(model_cfg: dict, systems: list[System]) -> tuple[dict, float]:
 
     desc = dict(model_cfg["descriptor"])
     min_dist, counts = neighbor_stat(systems, desc["rcut"], model_cfg["type_map"])
+    if not descriptor_class(desc["type"]).Config.SEL_FROM_DATA:
+        return dict(model_cfg, descriptor=desc), min_dist
     sel = desc.get("sel", "auto")
     if isinstance(sel, str):
         factor = float(sel.split(":")[1]) if ":" in sel else 1.1
-        desc["sel"] = auto_sel(counts, factor)
+        desc["sel"] = [int(s) for s in auto_sel(counts, factor)]
         log.info("sel auto: max neighbours %s -> sel %s", counts, desc["sel"])
-    elif desc["type"] != "loc_frame" and any(c > s for c, s in zip(counts, sel)):
+    elif any(c > s for c, s in zip(counts, sel)):
         raise ConfigError(f"training data has up to {counts} neighbours within rcut, more than sel {sel}")
     return dict(model_cfg, descriptor=desc), min_dist
 
@@ -57,11 +60,6 @@ def model_section(cfg: dict) -> dict:
     """The parts of ``cfg['model']`` that build_model reads (descriptor keys without Nones)."""
     m = cfg["model"]
     desc = {k: v for k, v in m["descriptor"].items() if v is not None and k not in ("trainable",)}
-    if desc["type"] == "loc_frame":
-        desc = {k: desc[k] for k in ("type", "rcut", "sel_a", "sel_r", "axis_rule", "precision") if k in desc}
-    else:
-        for key in ("sel_a", "sel_r", "axis_rule"):
-            desc.pop(key, None)
     fit = {k: v for k, v in m["fitting_net"].items() if k in ("type", "neuron", "resnet_dt",
                                                                "activation_function", "seed", "precision")}
     return {"type_map": m["type_map"], "descriptor": desc, "fitting_net": fit}
@@ -276,8 +274,7 @@ class Trainer:
         self.dist.all_reduce(flag, op=self.dist.ReduceOp.MAX)
         return bool(flag.item())
 
-    def _report(self, step: int, done: int, metrics: dict, lc_path: Path, bar, t0: float) -> None:
-        tr = self.cfg["training"]
+    def _report(self, step: int, done: int, metrics: dict, lc_path: Path, progress: Progress) -> None:
         valid = self.validate(self.schedule(step))
         if self.rank != 0:
             return
@@ -285,19 +282,11 @@ class Trainer:
         new = not lc_path.exists() or lc_path.stat().st_size == 0
         text = lcurve.line(done, self._keys, metrics, valid, self.schedule(step))
         lcurve.append(lc_path, (lcurve.header(self._keys, valid is not None) if new else "") + text)
-        bar.set_postfix(rmse_e=f"{metrics.get('rmse_e', 0):.2e}", rmse_f=f"{metrics.get('rmse_f', 0):.2e}")
-        if bar.disable:  # no terminal: a log line with the ETA instead of the bar
-            rate = (time.perf_counter() - t0) / (done - self.start_step)
-            log.info("step %d/%d  rmse_e %.2e  rmse_f %.2e  lr %.1e  ETA %.0f s", done, tr["numb_steps"],
-                     metrics.get("rmse_e", 0), metrics.get("rmse_f", 0), self.schedule(step),
-                     rate * (tr["numb_steps"] - done))
+        progress.show(rmse_e=f"{metrics.get('rmse_e', 0):.2e}", rmse_f=f"{metrics.get('rmse_f', 0):.2e}",
+                      lr=f"{self.schedule(step):.1e}")
 
     def run(self) -> None:
         """Train to ``numb_steps``; on SIGTERM/SIGINT finish the step, save, raise :class:`Interrupted`."""
-        import sys
-
-        from tqdm import tqdm
-
         from deeppot.interrupt import Interrupted, graceful_stop
 
         tr = self.cfg["training"]
@@ -306,17 +295,15 @@ class Trainer:
         self._keys = None
         if self.rank == 0:
             self._prepare_outputs(lc_path)
-        t0 = time.perf_counter()
-        bar = tqdm(total=total, initial=self.start_step,
-                   disable=not (self.progress and self.rank == 0 and sys.stderr.isatty()),
-                   desc="train", unit="step", dynamic_ncols=True)
+        bar = Progress(total, "train", initial=self.start_step, enabled=self.progress and self.rank == 0,
+                       log_every=tr["disp_freq"], logger=log)
         with graceful_stop() as stop:
             for step in range(self.start_step, total):
                 metrics = self.train_step(step)
                 done = step + 1
-                bar.update(1)
                 if done % tr["disp_freq"] == 0 or done == 1 or done == total:
-                    self._report(step, done, metrics, lc_path, bar, t0)
+                    self._report(step, done, metrics, lc_path, bar)
+                bar.update(1)
                 saved = done % tr["save_freq"] == 0 or done == total
                 if self.rank == 0 and saved:
                     self.save(done)
@@ -330,7 +317,7 @@ class Trainer:
                                       stop.signum or 15)
         bar.close()
         if self.rank == 0:
-            log.info("trained %d steps in %.1f s", total - self.start_step, time.perf_counter() - t0)
+            log.info("trained %d steps in %.1f s", total - self.start_step, bar.elapsed_s)
             if lc_path.exists():
                 lcurve.plot(lc_path, lc_path.with_suffix(".png"))
 

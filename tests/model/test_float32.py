@@ -128,7 +128,8 @@ def test_float32_training_gradient_matches_autograd(water_data):
 
     def loss_autograd():
         coord = torch.as_tensor(s.coord[frames]).view(1, -1, 3).to(model.dtype)
-        batch, foa = model.make_batch(coord, torch.as_tensor(s.atype)[None], torch.as_tensor(s.box[frames]).view(1, 3, 3))
+        box = torch.as_tensor(s.box[frames]).view(1, 3, 3)
+        batch, foa = model.make_batch(coord, torch.as_tensor(s.atype)[None], box)
         out = model.evaluate(batch, foa, 1, create_graph=True)
         return ((out["force"].view(1, -1, 3) - label) ** 2).mean() + 1e-3 * out["energy"].sum()
 
@@ -159,7 +160,7 @@ def test_float32_nve_conserves_energy():
                                     timestep_fs=0.5, seed=1)
         e0 = sim.conserved_eV()
         values = []
-        sim.attach(lambda s: values.append(s.conserved_eV() - e0), interval=2)
+        sim.attach(lambda s, values=values, e0=e0: values.append(s.conserved_eV() - e0), interval=2)
         sim.run(20)  # the fixture model is barely trained: atoms meet after ~14 fs
         drift[name] = np.abs(values).max() / len(pos)
     assert drift["float32"] < max(3 * drift["float64"], 2e-6)  # eV/atom over 10 fs

@@ -20,15 +20,14 @@ import numpy as np
 import pytest
 from model_contract import RCUT, TOLERANCES, TYPE_MAP, ModelContractMixin
 
-from deeppot.core.descriptor import DESCRIPTORS
+from deeppot.core.descriptor import descriptor_types
 from deeppot.model.build import build_model
 from deeppot.model.compress import compress_model
 from deeppot.model.stats import StatFrames, compute_input_stats
-from deeppot.schema.train import DESCRIPTOR_ALIASES
 from deeppot.testing import water_cluster
 
 #: descriptor types as registered (aliases such as se_a → se_e2_a dropped)
-REGISTERED = sorted({name for name in DESCRIPTORS if name not in DESCRIPTOR_ALIASES})
+REGISTERED = sorted(descriptor_types())
 
 #: small sections for a registered type without its own entry in VARIANTS
 GENERIC = {"rcut": RCUT, "rcut_smth": 1.0, "sel": [12, 24], "neuron": [4, 8], "seed": 1}

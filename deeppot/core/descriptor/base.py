@@ -1,19 +1,26 @@
-"""What all descriptors share: the edge batch they read, normalisation buffers, statistics.
+"""What every descriptor is: the edge batch it reads, and the contract it keeps with the package.
 
-Normalisation statistics follow DeePMD-kit's ``EnvMatStatSe`` (SCIENCE.md §2.2): for each
-centre type, all neighbour slots of all atoms of that type are pooled, *empty slots included
-as zeros*; the radial column gets its own mean and std, the three angular columns share one
-std and have zero mean. Stds are floored at 1e-2.
+A descriptor type is one module in this package. Its class, a :class:`Descriptor`, owns
+everything about the type, so that nothing outside the module names it:
+
+* ``type_name`` / ``aliases``: the ``type`` values of the input and of ``.dp`` files;
+* ``Config``: its input section (keys, types, defaults, ranges, docs; a
+  :class:`deeppot.schema.descriptor.DescriptorSection`);
+* ``from_config``: a fresh descriptor from a validated section;
+* ``serialize`` / ``deserialize``: its part of the ``.dp`` JSON, arrays included;
+* ``check_file_section`` / ``check_arrays`` / ``config_size``: the safety checks of model
+  files and checkpoints (types and ranges before any array is read, shapes before use).
+
+Modules register their class with :func:`deeppot.core.descriptor.registry.register`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
-
-from deeppot.core.env_mat import env_mat_rows
 
 STD_FLOOR = 1e-2
 DEFAULT_STD = 0.1
@@ -54,97 +61,28 @@ class EdgeBatch:
 
 
 class Descriptor(nn.Module):
-    """Base class: geometry hyper-parameters and ``davg``/``dstd`` buffers.
+    """Interface of every descriptor: atoms' environments (an :class:`EdgeBatch`) → one row per atom.
 
-    ``davg``/``dstd`` keep DeePMD-kit's shape ``(ntypes, nnei, ncol)`` so models round-trip
-    through ``.dp`` files; the edge-based evaluation uses one row per (centre type, neighbour
-    type block), which DeePMD-kit's statistics always make identical across slots.
+    Attributes every descriptor has: ``rcut`` (Å), ``sel`` (neighbour slots per type, the
+    overflow bound), ``ntypes``, ``dim_out`` (row width), ``embeddings`` (a ModuleList, empty
+    for descriptors without embedding nets), ``davg`` / ``dstd`` (normalisation buffers).
     """
 
-    ncol: int = 4  # columns of the environment matrix
+    type_name: ClassVar[str] = ""
+    aliases: ClassVar[tuple[str, ...]] = ()
+    Config: ClassVar[type]
+    #: can ``deeppot compress`` tabulate its embedding nets?
+    compressible: ClassVar[bool] = False
 
-    def __init__(self, rcut: float, rcut_smth: float, sel: list[int], ntypes: int,
-                 dtype=torch.float64, env_protection: float = 0.0, set_davg_zero: bool = False):
-        super().__init__()
-        self.rcut = float(rcut)
-        self.rcut_smth = float(rcut_smth)
-        self.sel = [int(s) for s in sel]
-        self.ntypes = int(ntypes)
-        self.nnei = int(sum(self.sel))
-        self.env_protection = float(env_protection)
-        self.set_davg_zero = bool(set_davg_zero)
-        self.register_buffer("davg", torch.zeros(ntypes, self.nnei, self.ncol, dtype=dtype))
-        self.register_buffer("dstd", torch.ones(ntypes, self.nnei, self.ncol, dtype=dtype))
+    # ----- building --------------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, section: dict, type_map: list[str]) -> Descriptor:  # pragma: no cover - abstract
+        """A descriptor with fresh weights from a validated input section (sel already resolved)."""
+        raise NotImplementedError
 
-    # ----- normalisation -----------------------------------------------------------------
-    def block_stats(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """davg, dstd per (centre type, neighbour type): Tensors (ntypes, ntypes, ncol)."""
-        start = torch.tensor([0, *self.sel[:-1]]).cumsum(0)
-        return self.davg[:, start, :], self.dstd[:, start, :]
-
-    def check_uniform_stats(self, where: str = "") -> None:
-        """Edge evaluation needs davg/dstd constant within each neighbour-type block."""
-        from deeppot.errors import ModelFileError
-
-        bounds = [0, *torch.tensor(self.sel).cumsum(0).tolist()]
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            for buf in (self.davg, self.dstd):
-                block = buf[:, a:b, :]
-                if not torch.equal(block, block[:, :1, :].expand_as(block)):
-                    raise ModelFileError(f"{where}: davg/dstd vary across neighbour slots; unsupported")
-
-    def raw_env_mat(self, rij: torch.Tensor) -> torch.Tensor:
-        return env_mat_rows(rij, self.rcut_smth, self.rcut, radial_only=self.ncol == 1,
-                            protection=self.env_protection)
-
-    @torch.no_grad()
-    def compute_input_stats(self, batches: list[EdgeBatch]) -> None:
-        """Set davg/dstd from sampled data, as DeePMD-kit's EnvMatStatSe."""
-        dtype = self.davg.dtype
-        n = torch.zeros(self.ntypes, dtype=dtype)
-        s_r = torch.zeros(self.ntypes, dtype=dtype)
-        s2_r = torch.zeros(self.ntypes, dtype=dtype)
-        s_a = torch.zeros(self.ntypes, dtype=dtype)
-        s2_a = torch.zeros(self.ntypes, dtype=dtype)
-        for batch in batches:
-            rows = self.raw_env_mat(batch.rij.to(dtype))
-            ti = batch.center_type
-            # slots per type: every atom owns nnei slots; empty ones contribute zeros
-            n += torch.bincount(batch.atype, minlength=self.ntypes).to(dtype) * self.nnei
-            s_r.index_add_(0, ti, rows[:, 0])
-            s2_r.index_add_(0, ti, rows[:, 0] ** 2)
-            if self.ncol > 1:
-                s_a.index_add_(0, ti, rows[:, 1:].sum(dim=1))
-                s2_a.index_add_(0, ti, (rows[:, 1:] ** 2).sum(dim=1))
-        davg = torch.zeros(self.ntypes, self.ncol, dtype=dtype)
-        dstd = torch.full((self.ntypes, self.ncol), DEFAULT_STD, dtype=dtype)
-        has = n > 0
-        mean_r = torch.where(has, s_r / n.clamp(min=1), torch.zeros_like(n))
-        std_r = torch.sqrt((s2_r / n.clamp(min=1) - mean_r**2).clamp(min=0))
-        davg[:, 0] = mean_r
-        dstd[:, 0] = torch.where(has, std_r.clamp(min=STD_FLOOR), dstd[:, 0])
-        if self.ncol > 1:
-            na = 3 * n
-            mean_a = s_a / na.clamp(min=1)
-            std_a = torch.sqrt((s2_a / na.clamp(min=1) - mean_a**2).clamp(min=0))
-            dstd[:, 1:] = torch.where(has, std_a.clamp(min=STD_FLOOR), dstd[:, 1])[:, None]
-        if self.set_davg_zero:
-            davg.zero_()
-        self.davg.copy_(davg[:, None, :].expand_as(self.davg))
-        self.dstd.copy_(dstd[:, None, :].expand_as(self.dstd))
-
-    def normalized_rows(self, batch: EdgeBatch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """R̃ for every edge, and for an empty slot per (centre type, neighbour type).
-
-        Returns (rows (E, ncol), pad_rows (ntypes, ntypes, ncol), neighbour counts (N, ntypes)).
-        """
-        davg, dstd = self.block_stats()
-        ti, tj = batch.center_type, batch.neighbor_type
-        rows = (self.raw_env_mat(batch.rij) - davg[ti, tj]) / dstd[ti, tj]
-        pad_rows = -davg / dstd
-        key = batch.center * self.ntypes + tj
-        counts = torch.bincount(key, minlength=batch.natoms * self.ntypes).view(batch.natoms, self.ntypes)
-        return rows, pad_rows, counts
+    def compute_input_stats(self, batches: list[EdgeBatch]) -> None:  # pragma: no cover - abstract
+        """Set the normalisation from sampled training data."""
+        raise NotImplementedError
 
     def forward(self, batch: EdgeBatch) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -152,4 +90,35 @@ class Descriptor(nn.Module):
     @property
     def dim_out(self) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    # ----- model files -----------------------------------------------------------------------
+    def serialize(self, type_map: list[str]) -> dict:  # pragma: no cover - abstract
+        """Its ``model.descriptor`` section of a ``.dp`` file (arrays as numpy)."""
+        raise NotImplementedError
+
+    @classmethod
+    def deserialize(cls, d: dict, ntypes: int, where: str) -> Descriptor:  # pragma: no cover - abstract
+        """The descriptor a checked ``model.descriptor`` section describes."""
+        raise NotImplementedError
+
+    @classmethod
+    def check_file_section(cls, c, desc: dict, ntypes: int, out: dict,
+                           params: list[int]) -> None:  # pragma: no cover - abstract
+        """Types and ranges of a ``.dp`` section before any array is read (see :mod:`deeppot.model.limits`).
+
+        Records the shape (or size bound) of each referenced dataset in ``out`` and the
+        weight count of each network in ``params``.
+        """
+        raise NotImplementedError
+
+    @classmethod
+    def check_arrays(cls, desc: dict, ntypes: int, where: str) -> int:  # pragma: no cover - abstract
+        """Check the section's arrays against its JSON (:mod:`deeppot.model.shape_check`); return dim_out."""
+        raise NotImplementedError
+
+    @classmethod
+    def config_size(cls, c, desc: dict, type_map: list[str]) -> tuple[int, int]:  # pragma: no cover - abstract
+        """(dim_out, network weights) a checkpoint's build-time section declares, checked for size."""
+        raise NotImplementedError
+
 

@@ -36,11 +36,21 @@ grid), and G4 with ζ ∈ {1, 4}, λ = ±1 and two widths, the same for every el
 from __future__ import annotations
 
 import math
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
+from pydantic import Field, field_validator, model_validator
+from torch import nn
 
 from deeppot.core.descriptor.base import STD_FLOOR, Descriptor, EdgeBatch
+from deeppot.core.descriptor.registry import register
+from deeppot.core.network_io import as_numpy, dtype_of, precision_name
+from deeppot.errors import ConfigError
+from deeppot.model.limits import MAX_RCUT, Checker, check_sel, ref_shape
+from deeppot.model.shape_check import expect_shape
+from deeppot.schema.base import fail, show, validate_section
+from deeppot.schema.descriptor import Cutoff, DescriptorSection, check_sel_value
 
 #: default radial grid: ``n_radial`` functions per element pair from ``r_min`` to ``rcut``
 DEFAULT_N_RADIAL = 8
@@ -154,6 +164,52 @@ def expand_rows(spec, ntypes: int, type_map: list[str] | None, angular: bool, na
     return [[*k, *r] for k in pairs() for r in table.get(k, [])]
 
 
+class BPConfig(DescriptorSection):
+    """Behler–Parrinello symmetry functions (deeppot only; DeePMD-kit cannot read these models)."""
+
+    NOT_YET: ClassVar[dict[str, tuple]] = {"exclude_types": ([],)}
+    PER_TYPE: ClassVar[dict[str, int]] = {"sel": 1}
+    SEL_FROM_DATA: ClassVar[bool] = True
+    type: Literal["bp"] = Field(description="descriptor type")
+    rcut: Cutoff = Field(6.0, description="cutoff radius of all symmetry functions, Å")
+    rcut_ang: Cutoff | None = Field(None, description="cutoff of the angular functions G4/G5, Å "
+                                    "(default: min(rcut, 4))")
+    sel: Any = Field("auto", description="max neighbours per type within rcut (sizes engine neighbour lists), "
+                     "or \"auto\" / \"auto:F\"", json_schema_extra={"type_text": 'list[int] | "auto" | "auto:F"'})
+    g2: Any = Field(None, description="radial rows [eta 1/Å², r_s Å], the same for every element pair, or a "
+                    "dict {\"O-H\": rows} (centre-neighbour); default: a radial grid",
+                    json_schema_extra={"type_text": "list | dict | null"})
+    g4: Any = Field(None, description="angular rows [eta 1/Å², zeta ≥ 1, lambda ±1], or a dict {\"O-H-H\": rows}; "
+                    "default: zeta 1, 4; lambda ±1; two widths", json_schema_extra={"type_text": "list | dict | null"})
+    g5: Any = Field(None, description="G5 rows like g4 (no r_jk term); default none",
+                    json_schema_extra={"type_text": "list | dict | null"})
+    n_radial: int = Field(DEFAULT_N_RADIAL, ge=1, le=1024,
+                          description="radial functions per element pair of the default grid")
+    r_min: float = Field(DEFAULT_R_MIN, ge=0,
+                         description="innermost centre (shifted) or width (centred) of the grid, Å")
+    radial_grid: Literal["shifted", "centred"] = Field("shifted", description="default radial grid kind")
+    seed: int | None = Field(None, ge=0, description="random seed (no trainable descriptor weights)")
+    trainable: bool = Field(True, description="ignored (no trainable descriptor weights)")
+
+    _sel = field_validator("sel", mode="before")(lambda cls, v: check_sel_value(v))
+
+    @model_validator(mode="after")
+    def _relations(self):
+        if self.rcut_ang is not None and self.rcut_ang > self.rcut:
+            raise fail("rcut_ang", f"{show(self.rcut_ang)} must be ≤ rcut {show(self.rcut)}")
+        if self.r_min >= self.rcut:
+            raise fail("r_min", f"{show(self.r_min)} must be < rcut {show(self.rcut)}")
+        return self
+
+    def check_type_map(self, type_map: list[str]) -> None:
+        super().check_type_map(type_map)
+        try:
+            parameter_tables(self.model_dump(), list(type_map))
+        except ParameterError as err:
+            raise fail(f"descriptor/{err.key}", str(err).removeprefix("bp: ")) from None
+
+
+@register
 class DescriptorBP(Descriptor):
     """Behler–Parrinello symmetry functions, normalised per centre type (see module doc).
 
@@ -163,11 +219,18 @@ class DescriptorBP(Descriptor):
     lower entry point) hand over, and guards against unexpectedly dense inputs as for se_*.
     """
 
+    type_name = "bp"
+    Config = BPConfig
     ncol = 1
 
     def __init__(self, rcut: float, sel: list[int], ntypes: int, g2: list, g4: list, g5: list | None = None,
                  rcut_ang: float | None = None, dtype=torch.float64):
-        super().__init__(rcut, rcut, sel, ntypes, dtype)
+        super().__init__()
+        self.rcut = float(rcut)
+        self.sel = [int(s) for s in sel]
+        self.ntypes = int(ntypes)
+        self.nnei = sum(self.sel)
+        self.embeddings = nn.ModuleList()
         self.rcut_ang = float(rcut_ang) if rcut_ang is not None else self.rcut
         if not 0 < self.rcut_ang <= self.rcut:
             raise ValueError(f"bp: rcut_ang must be in (0, rcut = {self.rcut}], got {self.rcut_ang}")
@@ -330,23 +393,84 @@ class DescriptorBP(Descriptor):
             self.davg[t] = torch.where(pad, torch.zeros_like(mean), mean)
             self.dstd[t] = torch.where(pad, torch.ones_like(std), std.clamp(min=STD_FLOOR))
 
-    # ----- serialisation ---------------------------------------------------------------------
+    # ----- building and model files ---------------------------------------------------------
     def parameters_dict(self) -> dict:
         return {"g2": [list(r) for r in self.g2], "g4": [list(r) for r in self.g4], "g5": [list(r) for r in self.g5]}
 
-    def to_dict(self) -> dict:
+    @classmethod
+    def from_config(cls, section: dict, type_map: list[str]) -> DescriptorBP:
+        cfg = validate_section(cls.Config, {**section, "type": "bp"}, "model.descriptor")
+        if not isinstance(cfg.sel, list):
+            raise ConfigError(f"model.descriptor.sel {cfg.sel!r} must be resolved from data before building")
+        try:
+            return build(cfg.model_dump(), list(type_map), dtype=dtype_of(cfg.precision))
+        except ValueError as err:
+            raise ConfigError(f"model.descriptor: {err}") from None
+
+    def serialize(self, type_map: list[str]) -> dict:
         return {"@class": "Descriptor", "type": "bp", "@version": 1, "rcut": self.rcut, "rcut_ang": self.rcut_ang,
-                "sel": self.sel, **self.parameters_dict(),
-                "precision": "float64" if self.davg.dtype == torch.float64 else "float32",
-                "@variables": {"davg": self.davg.detach().cpu().numpy(), "dstd": self.dstd.detach().cpu().numpy()}}
+                "sel": self.sel, **self.parameters_dict(), "precision": precision_name(self.davg.dtype),
+                "type_map": type_map, "@variables": {"davg": as_numpy(self.davg), "dstd": as_numpy(self.dstd)}}
 
     @classmethod
-    def from_dict(cls, d: dict, ntypes: int, dtype) -> DescriptorBP:
+    def deserialize(cls, d: dict, ntypes: int, where: str) -> DescriptorBP:
+        dtype = dtype_of(d.get("precision"))
         desc = cls(d["rcut"], d["sel"], ntypes, d["g2"], d["g4"], d.get("g5", []), d.get("rcut_ang"), dtype=dtype)
         with torch.no_grad():
             desc.davg.copy_(torch.as_tensor(np.asarray(d["@variables"]["davg"]), dtype=dtype))
             desc.dstd.copy_(torch.as_tensor(np.asarray(d["@variables"]["dstd"]), dtype=dtype))
         return desc
+
+    @classmethod
+    def check_file_section(cls, c: Checker, desc: dict, ntypes: int, out: dict, params: list[int]) -> None:
+        path = "model.descriptor"
+        rcut = c.number(desc, "rcut", path, 1e-3, MAX_RCUT)
+        check_sel(c, desc, path, ntypes, ("sel",))
+        c.number(desc, "rcut_ang", path, 1e-3, rcut, default=rcut)
+        width = _file_width(c, desc, ntypes, path)
+        var = c.obj(desc, "@variables", path)
+        for name in ("davg", "dstd"):
+            ref_shape(c, var, name, path, ntypes * width, out)
+
+    @classmethod
+    def check_arrays(cls, desc: dict, ntypes: int, where: str) -> int:
+        per_type = [0] * ntypes
+        for name in ("g2", "g4", "g5"):
+            for row in desc.get(name, []):
+                per_type[int(row[0])] += 1
+        dim_out = max(per_type)
+        for name in ("davg", "dstd"):
+            expect_shape(where, f"model.descriptor.@variables.{name}", desc.get("@variables", {}).get(name),
+                         (ntypes, dim_out), size_only=True)
+        return dim_out
+
+    @classmethod
+    def config_size(cls, c: Checker, desc: dict, type_map: list[str]) -> tuple[int, int]:
+        path = "model.descriptor"
+        check_sel(c, desc, path, len(type_map), ("sel",))
+        try:
+            tables = parameter_tables(desc, list(type_map))
+        except ParameterError as err:
+            raise c.fail(f"{path}.{err.key}", str(err)) from None
+        width = max(sum(1 for rows in tables.values() for r in rows if r[0] == t) for t in range(len(type_map)))
+        return width, 0
+
+
+def _file_width(c: Checker, desc: dict, ntypes: int, path: str) -> int:
+    """Symmetry functions per atom of a model file's resolved rows ``[ti, tj, ...]``, each row checked."""
+    per_type = [0] * ntypes
+    for name, width in (("g2", 4), ("g4", 6), ("g5", 6)):
+        rows = desc.get(name, [])
+        if not isinstance(rows, list) or len(rows) > MAX_FUNCTIONS * ntypes:
+            raise c.fail(f"{path}.{name}", f"must be a list of at most {MAX_FUNCTIONS * ntypes} rows")
+        ntyp = 3 if width == 6 else 2  # leading type indices of a row
+        for k, row in enumerate(rows):
+            if not (isinstance(row, list) and len(row) == width
+                    and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in row)
+                    and all(float(t).is_integer() and 0 <= t < ntypes for t in row[:ntyp])):
+                raise c.fail(f"{path}.{name}[{k}]", f"must be {width} numbers, the first types 0..{ntypes - 1}")
+            per_type[int(row[0])] += 1
+    return max(per_type)
 
 
 # ----- from an input section -----------------------------------------------------------------

@@ -22,18 +22,44 @@ among the first three candidates of every other type. If the two axes are antipa
 
 from __future__ import annotations
 
+from typing import Annotated, ClassVar, Literal
+
 import numpy as np
 import torch
+from pydantic import Field
 from torch import nn
 
-from deeppot.core.descriptor.base import STD_FLOOR, EdgeBatch
+from deeppot.core.descriptor.base import STD_FLOOR, Descriptor, EdgeBatch
+from deeppot.core.descriptor.registry import register
 from deeppot.core.neighbor import slot_index
-from deeppot.errors import DataError
+from deeppot.core.network_io import as_numpy, dtype_of, precision_name
+from deeppot.errors import ConfigError, DataError
+from deeppot.model.limits import MAX_NNEI, MAX_NTYPES, MAX_RCUT, MAX_SEL, Checker, check_sel, ref_shape
+from deeppot.model.shape_check import expect_shape
+from deeppot.schema.base import validate_section
+from deeppot.schema.descriptor import Cutoff, DescriptorSection
+
+PerType = list[Annotated[int, Field(ge=0, le=MAX_SEL)]]
 
 
-class DescriptorLocFrame(nn.Module):
+class LocFrameConfig(DescriptorSection):
+    NOT_YET: ClassVar[dict[str, tuple]] = {"exclude_types": ([],)}
+    PER_TYPE: ClassVar[dict[str, int]] = {"sel_a": 1, "sel_r": 1, "axis_rule": 6}
+    type: Literal["loc_frame"] = Field(description="descriptor type")
+    rcut: Cutoff = Field(6.0, description="cutoff radius, Å")
+    sel_a: PerType = Field(description="full-information neighbours per type")
+    sel_r: PerType = Field(description="radial-only neighbours per type")
+    axis_rule: list[int] = Field(description="6 integers per type choosing the two axis atoms")
+    seed: int | None = Field(None, ge=0, description="random seed (no trainable descriptor weights)")
+
+
+@register
+class DescriptorLocFrame(Descriptor):
+    type_name = "loc_frame"
+    Config = LocFrameConfig
+
     def __init__(self, rcut: float, sel_a: list[int], sel_r: list[int], axis_rule: list[int], ntypes: int,
-                 dtype=torch.float64, **_ignored):
+                 dtype=torch.float64):
         super().__init__()
         if len(sel_a) != ntypes or len(sel_r) != ntypes:
             raise ValueError(f"loc_frame: sel_a and sel_r need {ntypes} entries each")
@@ -163,18 +189,52 @@ class DescriptorLocFrame(nn.Module):
             self.davg[t] = mean
             self.dstd[t] = std.clamp(min=STD_FLOOR)
 
-    # ----- serialisation --------------------------------------------------------------------
-    def to_dict(self) -> dict:
+    # ----- building and model files ---------------------------------------------------------
+    @classmethod
+    def from_config(cls, section: dict, type_map: list[str]) -> DescriptorLocFrame:
+        cfg = validate_section(cls.Config, section, "model.descriptor")
+        try:
+            return cls(cfg.rcut, cfg.sel_a, cfg.sel_r, cfg.axis_rule, len(type_map), dtype=dtype_of(cfg.precision))
+        except ValueError as err:
+            raise ConfigError(f"model.descriptor: {err}") from None
+
+    def serialize(self, type_map: list[str]) -> dict:
         return {"@class": "Descriptor", "type": "loc_frame", "@version": 1, "rcut": self.rcut,
                 "sel_a": self.sel_a, "sel_r": self.sel_r, "axis_rule": self.axis_rule,
-                "precision": "float64" if self.davg.dtype == torch.float64 else "float32",
-                "@variables": {"davg": self.davg.detach().cpu().numpy(),
-                               "dstd": self.dstd.detach().cpu().numpy()}}
+                "precision": precision_name(self.davg.dtype), "type_map": type_map,
+                "@variables": {"davg": as_numpy(self.davg), "dstd": as_numpy(self.dstd)}}
 
     @classmethod
-    def from_dict(cls, d: dict, ntypes: int, dtype) -> DescriptorLocFrame:
+    def deserialize(cls, d: dict, ntypes: int, where: str) -> DescriptorLocFrame:
+        dtype = dtype_of(d.get("precision"))
         desc = cls(d["rcut"], d["sel_a"], d["sel_r"], d["axis_rule"], ntypes, dtype=dtype)
         with torch.no_grad():
             desc.davg.copy_(torch.as_tensor(np.asarray(d["@variables"]["davg"]), dtype=dtype))
             desc.dstd.copy_(torch.as_tensor(np.asarray(d["@variables"]["dstd"]), dtype=dtype))
         return desc
+
+    @classmethod
+    def check_file_section(cls, c: Checker, desc: dict, ntypes: int, out: dict, params: list[int]) -> None:
+        path = "model.descriptor"
+        c.number(desc, "rcut", path, 1e-3, MAX_RCUT)
+        check_sel(c, desc, path, ntypes, ("sel_a", "sel_r"))
+        c.int_list(desc, "axis_rule", path, -1, MAX_NNEI, 6 * MAX_NTYPES, length=6 * ntypes)
+        var = c.obj(desc, "@variables", path)
+        size = ntypes * (4 * sum(desc["sel_a"]) + sum(desc["sel_r"]))
+        for name in ("davg", "dstd"):
+            ref_shape(c, var, name, path, size, out)
+
+    @classmethod
+    def check_arrays(cls, desc: dict, ntypes: int, where: str) -> int:
+        dim_out = 4 * sum(desc["sel_a"]) + sum(desc["sel_r"])
+        for name in ("davg", "dstd"):
+            expect_shape(where, f"model.descriptor.@variables.{name}", desc.get("@variables", {}).get(name),
+                         (ntypes, dim_out), size_only=True)
+        return dim_out
+
+    @classmethod
+    def config_size(cls, c: Checker, desc: dict, type_map: list[str]) -> tuple[int, int]:
+        path, ntypes = "model.descriptor", len(type_map)
+        check_sel(c, desc, path, ntypes, ("sel_a", "sel_r"))
+        c.int_list(desc, "axis_rule", path, -1, MAX_NNEI, 6 * MAX_NTYPES, length=6 * ntypes)
+        return 4 * sum(desc["sel_a"]) + sum(desc["sel_r"]), 0

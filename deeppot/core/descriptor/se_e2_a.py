@@ -11,18 +11,46 @@ constant, which is exact and saves the ~35 % of slots that are empty in water.
 
 from __future__ import annotations
 
+from typing import ClassVar, Literal
+
 import torch
+from pydantic import Field, model_validator
 from torch import nn
 
-from deeppot.core.descriptor.base import Descriptor, EdgeBatch
+from deeppot.core.descriptor.base import EdgeBatch
+from deeppot.core.descriptor.registry import register
+from deeppot.core.descriptor.smooth import SeDescriptor
 from deeppot.core.network import embedding_net
+from deeppot.model.limits import MAX_WIDTH, Checker
+from deeppot.schema.base import fail
+from deeppot.schema.descriptor import SeSection
 
 
-class DescriptorSeA(Descriptor):
+class SeE2AConfig(SeSection):
+    type: Literal["se_e2_a", "se_a"] = Field(description="descriptor type")
+    axis_neuron: int = Field(4, ge=1, description="columns of the embedding matrix kept in D = T T<^T")
+    type_one_side: bool = Field(False, description="one embedding net per neighbour type (true) or per type pair")
+
+    @model_validator(mode="after")
+    def _axis(self):
+        if self.axis_neuron > self.neuron[-1]:
+            raise fail("axis_neuron", f"{self.axis_neuron} must be ≤ the last embedding width neuron[-1] "
+                                      f"{self.neuron[-1]}")
+        return self
+
+
+@register
+class DescriptorSeA(SeDescriptor):
+    type_name = "se_e2_a"
+    aliases = ("se_a",)
+    Config = SeE2AConfig
+    compressible = True
+    NET_KEYS: ClassVar[tuple[str, ...]] = ("neuron", "axis_neuron", "type_one_side", "resnet_dt",
+                                           "activation_function")
     ncol = 4
 
     def __init__(self, rcut: float, rcut_smth: float, sel: list[int], ntypes: int,
-                 neuron: list[int] = (25, 50, 100), axis_neuron: int = 16, type_one_side: bool = True,
+                 neuron: list[int] = (10, 20, 40), axis_neuron: int = 4, type_one_side: bool = False,
                  resnet_dt: bool = False, activation_function: str = "tanh", dtype=torch.float64,
                  seed: int | None = None, env_protection: float = 0.0, set_davg_zero: bool = False):
         super().__init__(rcut, rcut_smth, sel, ntypes, dtype, env_protection, set_davg_zero)
@@ -37,15 +65,23 @@ class DescriptorSeA(Descriptor):
             embedding_net(self.neuron, activation_function, resnet_dt, dtype, gen) for _ in range(nnets)
         )
 
-    # ----- serialisation (DeePMD-kit field names) -----
-    @staticmethod
-    def options_from_dict(d: dict) -> dict:
-        return {k: d[k] for k in ("neuron", "axis_neuron", "type_one_side", "resnet_dt", "activation_function")
-                if k in d}
+    # ----- model files (DeePMD-kit field names) -----
+    def type_fields(self) -> dict:
+        return {"axis_neuron": self.axis_neuron, "type_one_side": self.type_one_side, "spin": None}
 
-    def to_dict(self) -> dict:
-        return {"type": "se_e2_a", "@version": 2, "axis_neuron": self.axis_neuron,
-                "type_one_side": self.type_one_side, "spin": None}
+    @classmethod
+    def file_dim_out(cls, desc: dict) -> int:
+        return desc["neuron"][-1] * desc.get("axis_neuron", 4)
+
+    @classmethod
+    def check_type_fields(cls, c: Checker, desc: dict, path: str, neuron: list[int]) -> None:
+        c.integer(desc, "axis_neuron", path, 1, neuron[-1] if neuron else 1)
+
+    @classmethod
+    def config_size(cls, c: Checker, desc: dict, type_map: list[str]) -> tuple[int, int]:
+        if "axis_neuron" in desc:
+            c.integer(desc, "axis_neuron", "model.descriptor", 1, MAX_WIDTH)
+        return super().config_size(c, desc, type_map)
 
     @property
     def embedding_ndim(self) -> int:

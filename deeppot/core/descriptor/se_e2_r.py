@@ -8,16 +8,41 @@
 
 from __future__ import annotations
 
+from typing import ClassVar, Literal
+
 import torch
+from pydantic import Field, field_validator
 from torch import nn
 
-from deeppot.core.descriptor.base import Descriptor, EdgeBatch
+from deeppot.core.descriptor.base import EdgeBatch
+from deeppot.core.descriptor.registry import register
+from deeppot.core.descriptor.smooth import SeDescriptor
 from deeppot.core.network import embedding_net
+from deeppot.schema.base import NOT_YET
+from deeppot.schema.descriptor import SeSection
 
 RESCALE = 1.0 / 5.0
 
 
-class DescriptorSeR(Descriptor):
+class SeE2RConfig(SeSection):
+    type: Literal["se_e2_r", "se_r"] = Field(description="descriptor type")
+    type_one_side: bool = Field(True, description="one embedding net per neighbour type (only true)")
+
+    @field_validator("type_one_side")
+    @classmethod
+    def _one_side(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError(f"false: {NOT_YET} for se_e2_r (only true)")
+        return value
+
+
+@register
+class DescriptorSeR(SeDescriptor):
+    type_name = "se_e2_r"
+    aliases = ("se_r",)
+    Config = SeE2RConfig
+    compressible = True
+    NET_KEYS: ClassVar[tuple[str, ...]] = ("neuron", "type_one_side", "resnet_dt", "activation_function")
     ncol = 1
 
     def __init__(self, rcut: float, rcut_smth: float, sel: list[int], ntypes: int,
@@ -36,12 +61,8 @@ class DescriptorSeR(Descriptor):
             embedding_net(self.neuron, activation_function, resnet_dt, dtype, gen) for _ in range(ntypes)
         )
 
-    @staticmethod
-    def options_from_dict(d: dict) -> dict:
-        return {k: d[k] for k in ("neuron", "type_one_side", "resnet_dt", "activation_function") if k in d}
-
-    def to_dict(self) -> dict:
-        return {"type": "se_r", "@version": 2, "type_one_side": True, "spin": None}
+    def type_fields(self) -> dict:
+        return {"type": "se_r", "type_one_side": True, "spin": None}  # DeePMD-kit's name in files
 
     embedding_ndim = 1
 

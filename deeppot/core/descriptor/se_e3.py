@@ -14,20 +14,33 @@ placed into padded per-type blocks first.
 from __future__ import annotations
 
 import itertools
+from typing import Literal
 
 import torch
+from pydantic import Field
 from torch import nn
 
-from deeppot.core.descriptor.base import Descriptor, EdgeBatch
+from deeppot.core.descriptor.base import EdgeBatch
+from deeppot.core.descriptor.registry import register
+from deeppot.core.descriptor.smooth import SeDescriptor
 from deeppot.core.neighbor import slot_index
 from deeppot.core.network import embedding_net
+from deeppot.schema.descriptor import SeSection
 
 
-class DescriptorSeT(Descriptor):
+class SeE3Config(SeSection):
+    type: Literal["se_e3", "se_at", "se_a_3be", "se_t"] = Field(description="descriptor type")
+
+
+@register
+class DescriptorSeT(SeDescriptor):
+    type_name = "se_e3"
+    aliases = ("se_at", "se_a_3be", "se_t")
+    Config = SeE3Config
     ncol = 4
 
     def __init__(self, rcut: float, rcut_smth: float, sel: list[int], ntypes: int,
-                 neuron: list[int] = (2, 4, 8), resnet_dt: bool = False, activation_function: str = "tanh",
+                 neuron: list[int] = (10, 20, 40), resnet_dt: bool = False, activation_function: str = "tanh",
                  dtype=torch.float64, seed: int | None = None, env_protection: float = 0.0,
                  set_davg_zero: bool = False):
         super().__init__(rcut, rcut_smth, sel, ntypes, dtype, env_protection, set_davg_zero)
@@ -40,13 +53,6 @@ class DescriptorSeT(Descriptor):
             embedding_net(self.neuron, activation_function, resnet_dt, dtype, gen) for _ in range(ntypes**2)
         )
 
-    @staticmethod
-    def options_from_dict(d: dict) -> dict:
-        return {k: d[k] for k in ("neuron", "resnet_dt", "activation_function") if k in d}
-
-    def to_dict(self) -> dict:
-        return {"type": "se_e3", "@version": 2}
-
     embedding_ndim = 2
 
     @property
@@ -57,7 +63,9 @@ class DescriptorSeT(Descriptor):
         """Normalised angular rows in DeePMD-kit's padded slot layout: (N, nnei, 3)."""
         rows, pad_rows, _ = self.normalized_rows(batch)
         tj = batch.neighbor_type
-        slot_type = torch.repeat_interleave(torch.arange(self.ntypes), torch.as_tensor(self.sel))
+        device = self.davg.device
+        slot_type = torch.repeat_interleave(torch.arange(self.ntypes, device=device),
+                                            torch.as_tensor(self.sel, device=device))
         padded = pad_rows[batch.atype][:, slot_type, 1:]  # (N, nnei, 3) filled with pads
         distance = torch.linalg.norm(batch.rij.detach(), dim=1)
         slot = slot_index(batch.center, batch.neighbor, tj, distance, self.sel)
