@@ -182,6 +182,8 @@ class PairDeeppot : public Pair {
     if (models.empty()) error->all(FLERR, "pair_style deeppot: no model file given");
     nmodels = static_cast<int>(models.size());
     if (nmodels > 1 && out_file.empty()) out_file = "model_devi.out";
+    // Comm sizes its reverse buffers from this at init: every model's forces on deviation steps
+    comm_reverse = nmodels > 1 ? 3 * nmodels : 0;
   }
 
   void coeff(int narg, char **arg) override
@@ -365,9 +367,7 @@ class PairDeeppot : public Pair {
   {
     last_devi_step = update->ntimestep;
     nall_devi = nall;
-    comm_reverse = 3 * nmodels;
     comm->reverse_comm(this);
-    comm_reverse = 0;
     const int nlocal = atom->nlocal;
     double fmax = 0.0, fmin = 1e300, fsum = 0.0;
     for (int i = 0; i < nlocal; i++) {
