@@ -21,14 +21,42 @@ domains): se_e2_a models run the hand-written derivative (core/explicit.py) with
 
 from __future__ import annotations
 
-import numpy as np
-import torch
+import sys
 
-from deeppot.core import explicit
-from deeppot.core.descriptor import EdgeBatch
-from deeppot.core.grad import chunked_energy_and_edge_gradient
-from deeppot.core.neighbor import check_sel
-from deeppot.errors import ConfigError
+
+def _load_torch_deepbind() -> None:
+    """Load libtorch with its own symbols first (RTLD_DEEPBIND), before ``import torch``.
+
+    liblammps exports LAMMPS' bundled reference BLAS (``dgemm_`` ...). Loaded into ``lmp`` first,
+    those symbols would interpose torch's MKL GEMM: measured 2.2x slower matrix products (addmm
+    7.5 ms vs 3.4 ms) and 2x slower models. Deep binding keeps libtorch on its own BLAS.
+    ``DEEPPOT_LAMMPS_DEEPBIND=0`` turns this off (should a platform object to deep binding).
+    """
+    import ctypes
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("torch")
+    if ("torch" in sys.modules or spec is None or not hasattr(os, "RTLD_DEEPBIND")
+            or os.environ.get("DEEPPOT_LAMMPS_DEEPBIND", "1") == "0"):
+        return
+    lib = os.path.join(os.path.dirname(spec.origin), "lib")
+    for name in ("libc10.so", "libtorch_cpu.so"):
+        path = os.path.join(lib, name)
+        if os.path.exists(path):
+            ctypes.CDLL(path, mode=os.RTLD_NOW | os.RTLD_GLOBAL | os.RTLD_DEEPBIND)
+
+
+_load_torch_deepbind()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from deeppot.core import explicit  # noqa: E402
+from deeppot.core.descriptor import EdgeBatch  # noqa: E402
+from deeppot.core.grad import chunked_energy_and_edge_gradient  # noqa: E402
+from deeppot.core.neighbor import check_sel  # noqa: E402
+from deeppot.errors import ConfigError  # noqa: E402
 
 
 class PairBridge:
@@ -93,7 +121,7 @@ class PairBridge:
         ``nout`` > 1 on model-deviation steps: every model's forces (nall, 3) go to ``fdevi``,
         local energies to ``edevi``, and the rank's Σ x ⊗ f virial (9) to ``vdevi``.
         """
-        x = torch.from_numpy(np.frombuffer(x_buf, dtype=np.float64).reshape(nall, 3))
+        x = torch.from_numpy(np.frombuffer(x_buf, dtype=np.float64).reshape(nall, 3).copy())
         types = torch.from_numpy(np.frombuffer(type_buf, dtype=np.int32).astype(np.int64))
         center = torch.from_numpy(np.frombuffer(center_buf, dtype=np.int32).astype(np.int64))
         neighbor = torch.from_numpy(np.frombuffer(neighbor_buf, dtype=np.int32).astype(np.int64))
