@@ -71,6 +71,12 @@ def loop_time(log: str, steps: int) -> float:
     return float(m.group(1)) / steps * 1e3
 
 
+def cpu_fraction(log: str) -> float:
+    """LAMMPS' "% CPU use" of the loop (CPU time / wall time per rank): < 1 when other jobs share the cores."""
+    m = re.search(r"([0-9.]+)% CPU use with", log)
+    return float(m.group(1)) / 100 if m else float("nan")
+
+
 def ghost_ratio(log: str) -> float:
     nlocal = re.search(r"Nlocal:\s+([0-9.eE+-]+) ave", log)
     nghost = re.search(r"Nghost:\s+([0-9.eE+-]+) ave", log)
@@ -86,7 +92,8 @@ def run_plugin(work: Path, data: Path, model: Path, ranks: int, steps: int, md: 
     log = (work / "plugin.log").read_text()
     if proc.returncode != 0:
         raise RuntimeError(proc.stdout[-2000:] + proc.stderr[-2000:] + log[-2000:])
-    return {"ms_per_step": loop_time(log, steps), "ghost_per_local": ghost_ratio(log)}
+    return {"ms_per_step": loop_time(log, steps), "cpu_fraction": cpu_fraction(log),
+            "ghost_per_local": ghost_ratio(log)}
 
 
 def run_fix_external(work: Path, data: Path, model: Path, steps: int, md: bool) -> dict:
@@ -108,7 +115,8 @@ sim.close()
                           env=dict(os.environ, OMP_NUM_THREADS="1"))
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
-    return {"ms_per_step": loop_time((work / "external.log").read_text(), steps)}
+    log = (work / "external.log").read_text()
+    return {"ms_per_step": loop_time(log, steps), "cpu_fraction": cpu_fraction(log)}
 
 
 def plot(results: list[dict], path: Path) -> None:
@@ -155,7 +163,8 @@ def main():
         example_model(model)
     print(f"# load average at start: {os.getloadavg()[0]:.1f} (2 cores); model {model.name}; "
           f"{'NVE' if args.md else 'fixed positions'}")
-    print(f"{'atoms':>8} {'route':>13} {'ms/step':>10} {'atom-steps/s':>13} {'vs fix ext':>10} {'ghost/local':>11}")
+    print(f"{'atoms':>8} {'route':>13} {'ms/step':>10} {'atom-steps/s':>13} {'vs fix ext':>10} {'CPU use':>8} "
+          f"{'CPU ms/step/rank':>16} {'ghost/local':>11}")
     results = []
     start = time.perf_counter()
     for n, steps in zip(args.sizes, args.steps):
@@ -174,8 +183,9 @@ def main():
             ms = row[route]["ms_per_step"]
             ratio = f"{ref / ms:9.2f}x" if ref else "        -"
             ghosts = row[route].get("ghost_per_local")
-            print(f"{natoms:8d} {route:>13} {ms:10.1f} {natoms / ms * 1e3:13.0f} {ratio:>10} "
-                  f"{'' if ghosts is None else f'{ghosts:11.2f}'}", flush=True)
+            cpu = row[route]["cpu_fraction"]
+            print(f"{natoms:8d} {route:>13} {ms:10.1f} {natoms / ms * 1e3:13.0f} {ratio:>10} {cpu:8.0%} "
+                  f"{ms * cpu:16.1f} {'' if ghosts is None else f'{ghosts:11.2f}'}", flush=True)
         print(f"# {natoms} atoms done after {time.perf_counter() - start:.0f} s; "
               f"load average {os.getloadavg()[0]:.1f}; 2 ranks vs 1: "
               f"{row['plugin x1']['ms_per_step'] / row['plugin x2']['ms_per_step']:.2f}x", flush=True)
