@@ -30,6 +30,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("cg", "cg", "DeePCG: map atomistic trajectories with forces to a coarse-grained system"),
     ("learn", "learn", "concurrent learning: explore, select, label with quantum chemistry, retrain"),
     ("cdft", "cdft", "classical DFT: minimise the grand potential of an inhomogeneous fluid"),
+    ("lammps", "lammps", "LAMMPS on many MPI ranks: build the pair_style deeppot plugin"),
 ]
 
 

@@ -87,6 +87,9 @@ class PaddedFrames:
     type_rows: list[slice]      # per type, its rows
     original: torch.Tensor      # (N,) sorted row of every original (frame-major) atom
     blocks: list[Block]
+    #: atoms 0..n_centers-1 are centres; the rest are neighbours only (LAMMPS ghost atoms) and
+    #: sort after all centres; None: every atom is a centre
+    n_centers: int | None = None
 
 
 def frame_edges(model, coord: np.ndarray, box: np.ndarray | None, atype: np.ndarray, where: str = ""):
@@ -114,10 +117,12 @@ def pad_frames(model, frames: list[tuple], atype: np.ndarray) -> PaddedFrames:
 
 
 def pad_edges(model, center: torch.Tensor, neighbor: torch.Tensor, rij: torch.Tensor, at: torch.Tensor,
-              frame_of_atom: torch.Tensor, nf: int) -> PaddedFrames:
+              frame_of_atom: torch.Tensor, nf: int, n_centers: int | None = None) -> PaddedFrames:
     """:class:`PaddedFrames` from flat edges (E,) over atoms ``at`` (N,) of ``nf`` frames.
 
     Edges at or beyond ``rcut`` (a skin list) are kept: their rows are exactly empty slots.
+    With ``n_centers``, only the first ``n_centers`` atoms are centres (all ``center`` < n_centers);
+    the others (ghost atoms of a domain decomposition) only receive forces.
     """
     desc = model.descriptor
     ntypes = model.ntypes
@@ -125,11 +130,15 @@ def pad_edges(model, center: torch.Tensor, neighbor: torch.Tensor, rij: torch.Te
     # type-major order; within a type by decreasing neighbour count, so that chunks of centres
     # have similar counts and trimming each chunk to its widest centre wastes few slots
     nbr_count = torch.bincount(center, minlength=at.shape[0])
-    order = torch.argsort(at * (int(nbr_count.max()) + 1 if nbr_count.numel() else 1) - nbr_count, stable=True)
+    key = at * (int(nbr_count.max()) + 1 if nbr_count.numel() else 1) - nbr_count
+    ncen = int(at.shape[0]) if n_centers is None else int(n_centers)
+    if ncen < at.shape[0]:  # neighbour-only atoms after every centre
+        key = key + (torch.arange(at.shape[0]) >= ncen) * (int(key.max()) - int(key.min()) + 1)
+    order = torch.argsort(key, stable=True)
     row_of = torch.empty_like(order)
     row_of[order] = torch.arange(order.shape[0])
     atype_s = at[order]
-    counts = torch.bincount(atype_s, minlength=ntypes).tolist()
+    counts = torch.bincount(atype_s[:ncen], minlength=ntypes).tolist()
     starts = np.concatenate([[0], np.cumsum(counts)]).tolist()
     type_rows = [slice(starts[t], starts[t + 1]) for t in range(ntypes)]
     c_s, nb_s = row_of[center], row_of[neighbor]
@@ -138,7 +147,7 @@ def pad_edges(model, center: torch.Tensor, neighbor: torch.Tensor, rij: torch.Te
     frame_s = frame_of_atom[order]
     blocks = []
     natoms = int(at.shape[0])
-    groups = [(None, tj_, slice(0, natoms)) for tj_ in range(ntypes)] if desc.type_one_side else \
+    groups = [(None, tj_, slice(0, ncen)) for tj_ in range(ntypes)] if desc.type_one_side else \
         [(ti_, tj_, type_rows[ti_]) for ti_ in range(ntypes) for tj_ in range(ntypes)]
     far = torch.tensor([model.rcut, 0.0, 0.0], dtype=torch.float64)
     for ti_, tj_, rows in groups:
@@ -162,7 +171,7 @@ def pad_edges(model, center: torch.Tensor, neighbor: torch.Tensor, rij: torch.Te
         nb_pad[local, rank] = nb_s[idx]
         net = int(desc.net_index(torch.tensor(ti_ if ti_ is not None else 0), torch.tensor(tj_)))
         blocks.append(Block(net, ti_, tj_, rows, rij_pad, nb_pad, per_center.tolist()))
-    return PaddedFrames(nf, natoms, atype_s, frame_s, type_rows, row_of, blocks)
+    return PaddedFrames(nf, natoms, atype_s, frame_s, type_rows, row_of, blocks, n_centers)
 
 
 class FrameCache:
@@ -326,8 +335,10 @@ def evaluate(model, pf: PaddedFrames, virial: bool = True, chunk_atoms: int = 0)
             e, force, vir = _chunk(model, t, lo, hi, parts, empty[t], force, vir, pf)
             energies.append(e)
     atom_energy = torch.cat(energies)
-    energy = torch.zeros(pf.nframes, dtype=torch.float64).index_add(0, pf.frame_of_atom, atom_energy)
-    out = {"energy": energy, "atom_energy": atom_energy[pf.original], "force": force[pf.original]}
+    energy = torch.zeros(pf.nframes, dtype=torch.float64).index_add(0, pf.frame_of_atom[:atom_energy.shape[0]],
+                                                                     atom_energy)
+    centers = pf.original if pf.n_centers is None else pf.original[:pf.n_centers]
+    out = {"energy": energy, "atom_energy": atom_energy[centers], "force": force[pf.original]}
     if virial:
         out["virial"] = vir
     return out

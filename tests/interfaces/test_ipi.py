@@ -1,5 +1,6 @@
 """The i-PI client against the real i-PI server (PyPI ``ipi``): UNIX and TCP sockets, several beads."""
 
+import re
 import shutil
 import socket
 import subprocess
@@ -30,7 +31,8 @@ def write_xyz(path, atoms):
     path.write_text("\n".join(lines) + "\n")
 
 
-def run_ipi(wd: Path, atoms, client_args, mode="unix", nbeads=4, steps=4, driver_cmd=None):
+def run_ipi(wd: Path, atoms, client_args, mode="unix", nbeads=4, steps=4, driver_cmd=None, clients=1):
+    """Run i-PI in ``wd`` with ``clients`` client processes connected at once; returns sim.out."""
     write_xyz(wd / "init.xyz", atoms)
     port = free_port()
     address = "<address>ml</address>" if mode == "unix" else f"<address>127.0.0.1</address><port>{port}</port>"
@@ -63,9 +65,13 @@ def run_ipi(wd: Path, atoms, client_args, mode="unix", nbeads=4, steps=4, driver
             time.sleep(0.2)
     where = ["--unix", target] if mode == "unix" else ["--port", str(port)]
     cmd = driver_cmd(where) if driver_cmd else [sys.executable, "-m", "deeppot.cli.main", "ipi", *client_args, *where]
-    client = subprocess.run(cmd, cwd=wd, capture_output=True, text=True, timeout=60)
-    assert server.wait(timeout=60) == 0, (wd / "ipi.log").read_text()[-2000:]
-    assert client.returncode == 0, client.stderr[-2000:]
+    procs = [subprocess.Popen(cmd, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(clients)]
+    assert server.wait(timeout=120) == 0, (wd / "ipi.log").read_text()[-2000:]
+    for k, proc in enumerate(procs):
+        _, err = proc.communicate(timeout=60)
+        (wd / f"client{k}.err").write_text(err)
+        assert proc.returncode == 0, err[-2000:]
     return np.loadtxt(wd / "sim.out")
 
 
@@ -151,3 +157,34 @@ def test_broken_connection_is_a_clear_error(short_tmp):
     server.close()
     assert run.returncode == 2
     assert run.stderr.strip().splitlines()[-1] == "deeppot: error: i-PI server closed the connection (no EXIT received)"
+
+
+def test_pimd_beads_shared_by_two_clients_equals_one_client(short_tmp, parity_dir, water_data):
+    """Two ``deeppot ipi`` processes on one TCP socket (they could sit on two machines) split the 4 beads
+    between them; the path-integral trajectory equals the one-client run (same seed) to 1e-10."""
+    import ase.io
+
+    from deeppot.data import load_system
+    from deeppot.data.ase_formats import to_atoms
+
+    atoms = to_atoms(load_system(water_data / "data_2"), 0)
+    atoms.write(short_tmp / "template.xyz")
+    shutil.copy(parity_dir / "se_e2_a_one_side.dp", short_tmp / "m.dp")
+    args = ["-m", "m.dp", "--structure", "template.xyz"]
+    runs = {}
+    for clients in (1, 2):
+        wd = short_tmp / f"c{clients}"
+        wd.mkdir()
+        for f in ("template.xyz", "m.dp"):
+            shutil.copy(short_tmp / f, wd / f)
+        out = run_ipi(wd, atoms, args, mode="inet", clients=clients, steps=4)
+        calls = [int(re.search(r"after (\d+) force evaluations", (wd / f"client{k}.err").read_text()).group(1))
+                 for k in range(clients)]
+        beads = [ase.io.read(wd / f"sim.pos_{b}.xyz", ":") for b in range(4)]
+        runs[clients] = (out, np.array([[frame.positions for frame in bead] for bead in beads]), calls)
+    (out1, pos1, calls1), (out2, pos2, calls2) = runs[1], runs[2]
+    assert sum(calls2) == calls1[0] and min(calls2) > 0  # both clients served beads
+    assert out1[-1, 0] == 4 and out1.shape == out2.shape
+    np.testing.assert_allclose(out2, out1, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(pos2, pos1, rtol=0, atol=1e-10)
+    assert abs(out1[-1, 1] - out1[0, 1]) > 1e-4  # the beads moved: the potential changed
