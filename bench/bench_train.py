@@ -217,7 +217,7 @@ def plot(curves, target, png: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     labels = {"deeppot": "deeppot, examples/water/input_fast.json", "deepmd": "DeePMD-kit 3.2, its example input"}
-    for name, (steps, times, f_val, _) in curves.items():
+    for name, (_steps, times, f_val, _) in curves.items():
         ax.plot(times, f_val, "o-", ms=3, label=labels[name])
     ax.axhline(target, color="k", ls="--", lw=0.8, label=f"{target} eV/Å")
     ax.set_xlabel("wall-clock time since start, s (2-core CPU, both programs at once)")

@@ -143,13 +143,15 @@ def compare(work: Path, out: Path, timings: dict, args) -> None:
     ]
     if args.source == "dft":
         extra[-1] = (f"Sampling: atomistic = the {len(aa)} AIMD frames of data_0..2 (halves: the first and second "
-                     f"{half}); CG {len(cg)} frames ({len(cg) * cg_frame_fs / 1000:.2f} ps after {args.cg_equil_ps} ps).")
+                     f"{half}); CG {len(cg)} frames ({len(cg) * cg_frame_fs / 1000:.2f} ps after "
+                     f"{args.cg_equil_ps} ps).")
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.md").write_text("\n".join(lines + extra) + "\n")
     print("\n".join(lines + extra))
     write_curves(out / "curves", A, C, H1, H2)
     figure(out / "deepcg.png", A, C, H1, H2, work, noise)
-    (out / "results.json").write_text(json.dumps({"goals": [[g, v, None if ok is None else bool(ok)] for g, v, ok in goals],
+    goal_rows = [[g, v, None if ok is None else bool(ok)] for g, v, ok in goals]
+    (out / "results.json").write_text(json.dumps({"goals": goal_rows,
                                                   "noise": noise, "timings": timings}, indent=1) + "\n")
 
 

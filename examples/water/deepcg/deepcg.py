@@ -18,8 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
 TEMPERATURE_K = 300.0
