@@ -99,8 +99,10 @@ def solve(functional: WeightedDensityFunctional, grid: PlanarGrid, v_kT: np.ndar
         if not rho_bulk > 0:
             raise ConfigError(f"cdft: rho_bulk {rho_bulk!r} must be > 0")
         mu_kT = bulk_mu(functional, rho_bulk)
-    elif mu_kT is not None and rho_max is not None:
-        rho_bulk = bulk_density(functional, mu_kT, rho_max)
+    elif mu_kT is not None:
+        rho_max = rho_max or functional.max_density
+        if np.isfinite(rho_max):
+            rho_bulk = bulk_density(functional, mu_kT, rho_max)
     if n_per_area is not None and not n_per_area > 0:
         raise ConfigError(f"cdft: n_per_area {n_per_area!r} must be > 0")
 
@@ -148,7 +150,7 @@ def _anderson(picard, x, tol, max_iter, damping, history, residuals, log_every):
     xs, rs, dxs, drs = [], [], [], []
     step_limit = 2.0
     for it in range(1, max_iter + 1):
-        g, mu_now, f_ex = _evaluate(picard, x, xs)
+        x, g, mu_now, f_ex = _evaluate(picard, x, xs)
         r = g - x
         norm = float(np.max(np.abs(r)))
         residuals.append(norm)
@@ -191,11 +193,9 @@ def _evaluate(picard, x, xs):
         for _ in range(40):
             g, mu_now, f_ex = picard(x)
             if np.all(np.isfinite(g)):
-                return g, mu_now, f_ex
-            if not xs:
-                x = x - 0.5  # start too dense: thin it out
-                continue
-            x[:] = 0.5 * (x + xs[-1])
+                return x, g, mu_now, f_ex
+            # too dense (n3 ≥ 1 somewhere): thin the start out, or go back towards the last iterate
+            x = x - 0.5 if not xs else 0.5 * (x + xs[-1])
     raise ConvergenceError("cdft: the functional is undefined for the current density (packing fraction ≥ 1)")
 
 

@@ -4,9 +4,22 @@ the exact hard-rod wall profile, bulk equations of state, functional derivatives
 import numpy as np
 import pytest
 
-from deeppot.cdft import (ConvergenceError, HardRods, HardSpheres, IdealGas, LJAttraction, PlanarGrid,
-                          SumFunctional, bulk_pressure, contact_density, grand_potential, hard_wall, lj93_wall, solve,
-                          tabulated)
+from deeppot.cdft import (
+    ConvergenceError,
+    HardRods,
+    HardSpheres,
+    IdealGas,
+    LJAttraction,
+    PlanarGrid,
+    SumFunctional,
+    bulk_pressure,
+    contact_density,
+    grand_potential,
+    hard_wall,
+    lj93_wall,
+    solve,
+    tabulated,
+)
 from deeppot.cdft.functionals.fmt import carnahan_starling_pressure, percus_yevick_pressure
 from deeppot.cdft.functionals.hard_rods import hard_wall_profile, tonks_mu_ex, tonks_pressure
 from deeppot.errors import ConfigError

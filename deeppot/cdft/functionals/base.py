@@ -54,6 +54,9 @@ class WeightedDensityFunctional:
     def dphi(self, n: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
+    #: the bulk density at which the functional diverges (close packing), in the fluid's units
+    max_density = np.inf
+
     @property
     def range(self) -> float:
         """How far (length units) a density change at z reaches c1: the walls need this much padding."""
@@ -146,6 +149,10 @@ class SumFunctional(WeightedDensityFunctional):
     @property
     def range(self) -> float:
         return max(p.range for p in self.parts)
+
+    @property
+    def max_density(self) -> float:
+        return min(p.max_density for p in self.parts)
 
     def prepare(self, grid):
         for p in self.parts:

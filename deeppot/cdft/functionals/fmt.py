@@ -70,6 +70,10 @@ class HardSpheres(WeightedDensityFunctional):
     def range(self) -> float:
         return self.sigma
 
+    @property
+    def max_density(self) -> float:
+        return (1 - 1e-12) * 6 / (np.pi * self.sigma**3)
+
     def weights(self):
         r = 0.5 * self.sigma
 

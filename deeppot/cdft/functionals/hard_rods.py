@@ -31,6 +31,10 @@ class HardRods(WeightedDensityFunctional):
     def range(self) -> float:
         return self.sigma
 
+    @property
+    def max_density(self) -> float:
+        return (1 - 1e-12) / self.sigma
+
     def weights(self):
         r = 0.5 * self.sigma
         return [Weight("n0", transform=lambda k: np.cos(k * r)),
