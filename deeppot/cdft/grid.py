@@ -111,3 +111,43 @@ class PlanarGrid:
         c = np.zeros(n)
         c[1:] = -f_hat[: n - 1] * w_hat[1:n]
         return scipy.fft.idct(c, type=2)
+
+    # ------------------------------------------------------------------------------------
+    # batched forms used by the functionals: few transform calls per iteration
+    def weighted(self, rho: np.ndarray, w_even: np.ndarray, w_odd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted densities of ``rho`` for stacks of even (ŵ) and odd (W) weight transforms."""
+        n = self.n
+        if self.boundary == "periodic":
+            f = np.fft.rfft(rho)
+            m = f.size
+            even = np.fft.irfft(f * w_even[:, :m], n=n) if len(w_even) else np.zeros((0, n))
+            odd = np.fft.irfft(f * (-1j) * w_odd[:, :m], n=n) if len(w_odd) else np.zeros((0, n))
+            return even, odd
+        f = scipy.fft.dct(rho, type=2)
+        even = scipy.fft.idct(f * w_even[:, :n], type=2, axis=-1) if len(w_even) else np.zeros((0, n))
+        if len(w_odd):
+            g = np.zeros((len(w_odd), n))
+            g[:, : n - 1] = f[1:] * w_odd[:, 1:n]
+            odd = scipy.fft.idst(g, type=2, axis=-1)
+        else:
+            odd = np.zeros((0, n))
+        return even, odd
+
+    def adjoint(self, d_even: np.ndarray, d_odd: np.ndarray, w_even: np.ndarray, w_odd: np.ndarray) -> np.ndarray:
+        """Σ_α ∂Φ/∂n_α ⊛ w_α(−z): the functional derivative from the stacks of partial derivatives."""
+        n = self.n
+        if self.boundary == "periodic":
+            m = n // 2 + 1
+            total = np.zeros(m, dtype=complex)
+            if len(d_even):
+                total += np.sum(np.fft.rfft(d_even, axis=-1) * w_even[:, :m], axis=0)
+            if len(d_odd):
+                total += np.sum(np.fft.rfft(d_odd, axis=-1) * 1j * w_odd[:, :m], axis=0)
+            return np.fft.irfft(total, n=n)
+        total = np.zeros(n)
+        if len(d_even):
+            total += np.sum(scipy.fft.dct(d_even, type=2, axis=-1) * w_even[:, :n], axis=0)
+        if len(d_odd):
+            # sin → W cos for the mirrored (sign-flipped) odd weight; the Nyquist sine mode drops out
+            total[1:] += np.sum(scipy.fft.dst(d_odd, type=2, axis=-1)[:, : n - 1] * w_odd[:, 1:n], axis=0)
+        return scipy.fft.idct(total, type=2)

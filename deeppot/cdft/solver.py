@@ -72,7 +72,7 @@ def bulk_density(functional: WeightedDensityFunctional, mu_kT: float, rho_max: f
 
 def solve(functional: WeightedDensityFunctional, grid: PlanarGrid, v_kT: np.ndarray, *,
           rho_bulk: float | None = None, mu_kT: float | None = None, n_per_area: float | None = None,
-          solver: str = "anderson", tol: float = 1e-10, max_iter: int = 5000, damping: float = 0.15,
+          solver: str = "anderson", tol: float = 1e-10, max_iter: int = 5000, damping: float = 0.3,
           history: int = 20, initial: np.ndarray | None = None, log_every: int = 100,
           rho_max: float | None = None) -> Profile:
     """Equilibrium profile in the external potential ``v_kT`` (βv on the grid, ``inf`` allowed).

@@ -92,7 +92,7 @@ class SolverSection(Section):
                                                                    "newton_krylov")
     tol: Annotated[float, Field(gt=0, lt=1)] = Field(1e-10, description="max |change of ln rho| per Picard step")
     max_iter: int = Field(5000, ge=1, description="iteration limit")
-    damping: Annotated[float, Field(gt=0, le=1)] = Field(0.15, description="Picard mixing fraction")
+    damping: Annotated[float, Field(gt=0, le=1)] = Field(0.3, description="Picard mixing fraction")
     history: int = Field(20, ge=0, le=200, description="Anderson history length")
 
 

@@ -30,7 +30,8 @@ class Weight:
     """One weighted density: ``transform(k)`` is ŵ(k) (even) or W(k) with ŵ = -iW (odd).
 
     ``local`` marks the density itself (ŵ = 1, no convolution). ``tabulated`` weights compute
-    their transform from the grid (a sampled kernel), without the Lanczos factor.
+    their transform from the grid (a sampled kernel), without the Lanczos factor. ``base`` and
+    ``factor`` declare ŵ = factor · ŵ_base (FMT's n0, n1 are scaled n2), so it costs no transform.
     """
 
     name: str
@@ -38,6 +39,8 @@ class Weight:
     transform: Callable[[np.ndarray], np.ndarray] | None = None
     local: bool = False
     tabulated: Callable[[PlanarGrid], np.ndarray] | None = None
+    base: str | None = None
+    factor: float = 1.0
 
 
 class WeightedDensityFunctional:
@@ -67,42 +70,52 @@ class WeightedDensityFunctional:
         self._transforms(grid)
 
     # ------------------------------------------------------------------------------------
-    def _transforms(self, grid: PlanarGrid) -> dict[str, np.ndarray]:
+    def _transforms(self, grid: PlanarGrid) -> dict:
+        """Stacks of the distinct even and odd weight transforms on ``grid`` (cached per grid)."""
         cache = self.__dict__.setdefault("_cache", {})
         key = (grid.n, grid.length, grid.boundary, grid.lanczos)
         if key not in cache:
             sigma = grid.sigma_factor()
-            out = {}
+            even, odd = [], []
             for w in self.weights():
-                if w.local:
+                if w.local or w.base is not None:
                     continue
-                out[w.name] = w.tabulated(grid) if w.tabulated is not None else w.transform(grid.k) * sigma
+                arr = w.tabulated(grid) if w.tabulated is not None else w.transform(grid.k) * sigma
+                (odd if w.parity == "odd" else even).append((w.name, arr))
             cache.clear()
-            cache[key] = out
+            cache[key] = {"weights": self.weights(),
+                          "even_names": [n for n, _ in even], "odd_names": [n for n, _ in odd],
+                          "even": np.array([a for _, a in even]).reshape(len(even), grid.k.size),
+                          "odd": np.array([a for _, a in odd]).reshape(len(odd), grid.k.size)}
         return cache[key]
 
     def weighted_densities(self, grid: PlanarGrid, rho: np.ndarray) -> dict[str, np.ndarray]:
-        transforms = self._transforms(grid)
-        rho_hat = grid.forward(rho)
-        n = {}
-        for w in self.weights():
-            n[w.name] = rho if w.local else grid.convolve(rho_hat, transforms[w.name], "even", w.parity)
+        t = self._transforms(grid)
+        even, odd = grid.weighted(rho, t["even"], t["odd"])
+        n = dict(zip(t["even_names"], even))
+        n.update(zip(t["odd_names"], odd))
+        for w in t["weights"]:
+            if w.local:
+                n[w.name] = rho
+            elif w.base is not None:
+                n[w.name] = w.factor * n[w.base]
         return n
 
     def excess(self, grid: PlanarGrid, rho: np.ndarray, energy: bool = True) -> tuple[float, np.ndarray]:
         """(βF_ex per area, c1(z)) for the profile ``rho`` on ``grid`` (βF_ex is NaN unless ``energy``)."""
-        transforms = self._transforms(grid)
+        t = self._transforms(grid)
         n = self.weighted_densities(grid, rho)
         d = self.dphi(n)
         c1 = np.zeros(grid.n)
-        for w in self.weights():
+        partial = {name: d[name] for name in t["even_names"] + t["odd_names"]}
+        for w in t["weights"]:
             if w.local:
                 c1 -= d[w.name]
-                continue
-            # the derivative convolves with the mirrored weight w(-z): odd weights change sign
-            sign = -1.0 if w.parity == "odd" else 1.0
-            d_hat = grid.forward(d[w.name], odd=w.parity == "odd")
-            c1 -= grid.convolve(d_hat, sign * transforms[w.name], w.parity, w.parity)
+            elif w.base is not None:
+                partial[w.base] = partial[w.base] + w.factor * d[w.name]
+        d_even = np.array([partial[k] for k in t["even_names"]]).reshape(-1, grid.n)
+        d_odd = np.array([partial[k] for k in t["odd_names"]]).reshape(-1, grid.n)
+        c1 -= grid.adjoint(d_even, d_odd, t["even"], t["odd"])
         return (grid.integrate(self.phi(n)) if energy else float("nan")), c1
 
     # ------------------------------------------------------------------------------------
@@ -119,6 +132,8 @@ class WeightedDensityFunctional:
         return n
 
     def _w0(self, w: Weight) -> float:
+        if w.base is not None:
+            return w.factor * self._w0(next(b for b in self.weights() if b.name == w.base))
         if w.tabulated is not None:
             return float(self.bulk_w0[w.name])
         return float(w.transform(np.array([0.0]))[0])

@@ -22,9 +22,9 @@ from deeppot.errors import ConfigError
 
 VERSIONS = ("white_bear", "rosenfeld")
 # h(η)/η² = 3/2 − Σ_{k≥3} 2 η^{k−2}/(k(k−1)(k−2)): White Bear's g without the 0/0 at small η
-_SERIES_K = np.arange(3, 24)  # η < 0.05: the omitted terms are < 1e-30
+_SERIES_K = np.arange(3, 17)  # η < 0.03: the omitted terms are < 1e-23
 _SERIES_C = 2.0 / (_SERIES_K * (_SERIES_K - 1) * (_SERIES_K - 2))
-_SMALL = 0.05
+_SMALL = 0.03
 
 
 def _wb_q(n3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -90,12 +90,12 @@ class HardSpheres(WeightedDensityFunctional):
         def w2(k):
             return 4 * np.pi * r * r * np.sinc(np.asarray(k) * r / np.pi)
 
-        return [Weight("n0", transform=lambda k: w2(k) / (4 * np.pi * r * r)),
-                Weight("n1", transform=lambda k: w2(k) / (4 * np.pi * r)),
-                Weight("n2", transform=w2),
+        return [Weight("n2", transform=w2),
                 Weight("n3", transform=w3),
-                Weight("n1v", "odd", transform=lambda k: np.asarray(k) * w3(k) / (4 * np.pi * r)),
-                Weight("n2v", "odd", transform=lambda k: np.asarray(k) * w3(k))]
+                Weight("n2v", "odd", transform=lambda k: np.asarray(k) * w3(k)),
+                Weight("n0", base="n2", factor=1 / (4 * np.pi * r * r)),
+                Weight("n1", base="n2", factor=1 / (4 * np.pi * r)),
+                Weight("n1v", "odd", base="n2v", factor=1 / (4 * np.pi * r))]
 
     def _g(self, n3):
         a = 1.0 - n3
