@@ -74,10 +74,12 @@ def solve(functional: WeightedDensityFunctional, grid: PlanarGrid, v_kT: np.ndar
           rho_bulk: float | None = None, mu_kT: float | None = None, n_per_area: float | None = None,
           solver: str = "anderson", tol: float = 1e-10, max_iter: int = 5000, damping: float = 0.3,
           history: int = 20, initial: np.ndarray | None = None, log_every: int = 100,
-          rho_max: float | None = None) -> Profile:
+          rho_max: float | None = None, v_max_kT: float = 100.0) -> Profile:
     """Equilibrium profile in the external potential ``v_kT`` (βv on the grid, ``inf`` allowed).
 
     Give exactly one of ``rho_bulk`` / ``mu_kT`` (grand canonical) or ``n_per_area`` (canonical).
+    Where βv ≥ ``v_max_kT`` the density is set to zero (e^{-100} is below any tolerance, and the
+    soft-wall values near the wall plane, up to 1e30, would swamp the residual).
     """
     given = [name for name, val in (("rho_bulk", rho_bulk), ("mu_kT", mu_kT), ("n_per_area", n_per_area))
              if val is not None]
@@ -90,6 +92,7 @@ def solve(functional: WeightedDensityFunctional, grid: PlanarGrid, v_kT: np.ndar
         raise ConfigError(f"cdft: external potential has shape {v_kT.shape}, the grid {grid.n} points")
     if np.any(np.isnan(v_kT)) or np.any(v_kT == -np.inf):
         raise ConfigError("cdft: the external potential has NaN or -inf values")
+    v_kT = np.where(v_kT >= v_max_kT, np.inf, v_kT)
     mask = np.isfinite(v_kT)
     if not mask.any():
         raise ConfigError("cdft: the external potential is infinite everywhere")

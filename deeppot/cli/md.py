@@ -52,6 +52,11 @@ def run(args) -> int:
     atoms = read_structure(base / cfg["structure"], cfg["frame"])
     hint = list(dict.fromkeys(atoms.get_chemical_symbols()))
     potential = build_potential(cfg["potential"], base, hint)
+    if cfg.get("walls"):
+        from deeppot.potentials.wall import PlanarWalls, Wall93, WithExternal
+
+        potential = WithExternal(potential, PlanarWalls([Wall93(**{k: v for k, v in w.items() if k != "type"})
+                                                         for w in cfg["walls"]]))
     type_map = potential.type_map or sorted(set(atoms.get_chemical_symbols()))
     identity = potential_identity(cfg["potential"], base, potential)
     committee = cfg["potential"].get("type") == "committee"
