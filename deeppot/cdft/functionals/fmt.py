@@ -25,32 +25,29 @@ VERSIONS = ("white_bear", "rosenfeld")
 _SERIES_K = np.arange(3, 17)  # η < 0.03: the omitted terms are < 1e-23
 _SERIES_C = 2.0 / (_SERIES_K * (_SERIES_K - 1) * (_SERIES_K - 2))
 _SMALL = 0.03
+_SERIES_DC = (_SERIES_K - 2) * _SERIES_C  # coefficients of dq/dn3
 
 
 def _wb_q(n3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """q = [n3 + (1−n3)² ln(1−n3)]/n3² and dq/dn3, stable for n3 → 0."""
-    q = np.empty_like(n3)
-    dq = np.empty_like(n3)
+    """q = [n3 + (1−n3)² ln(1−n3)]/n3² and dq/dn3, stable for n3 → 0 (series below η = 0.03).
+
+    Both branches are evaluated on the whole array (clipped into their ranges) and merged with
+    ``where``: cheaper than boolean indexing on the grids used here.
+    """
+    x = np.clip(n3, -_SMALL, _SMALL)
+    acc = np.zeros_like(x)
+    dacc = np.zeros_like(x)
+    for c, dc in zip(_SERIES_C[::-1], _SERIES_DC[::-1]):
+        acc = acc * x + c
+        dacc = dacc * x + dc
+    y = np.maximum(n3, _SMALL)
+    a = 1.0 - y
+    log_a = np.log(a)
+    h = y + a * a * log_a
+    dh = y - 2.0 * a * log_a
     small = np.abs(n3) < _SMALL
-    if np.any(small):
-        x = n3[small]
-        # Horner: q = 3/2 − Σ c_k x^{k−2},  dq = −Σ (k−2) c_k x^{k−3}
-        acc = np.zeros_like(x)
-        dacc = np.zeros_like(x)
-        for c, k in zip(_SERIES_C[::-1], _SERIES_K[::-1]):
-            acc = acc * x + c
-            dacc = dacc * x + (k - 2) * c if k > 3 else dacc * x + c
-        q[small] = 1.5 - acc * x
-        dq[small] = -dacc
-    big = ~small
-    if np.any(big):
-        x = n3[big]
-        a = 1.0 - x
-        log_a = np.log(a)
-        h = x + a * a * log_a
-        dh = x - 2.0 * a * log_a
-        q[big] = h / x**2
-        dq[big] = (dh * x - 2.0 * h) / x**3
+    q = np.where(small, 1.5 - acc * x, h / y**2)
+    dq = np.where(small, -dacc, (dh * y - 2.0 * h) / y**3)
     return q, dq
 
 
