@@ -37,14 +37,15 @@ log = logging.getLogger("deeppot.cdft")
 # ----------------------------------------------------------------------------------------
 # data
 def random_potentials(rng: np.random.Generator, count: int, x: np.ndarray, length: float) -> np.ndarray:
-    """βv(x): a few Fourier modes, Gaussian bumps/wells and a linear ramp (Sammüller et al.'s recipe)."""
+    """βv(x): a few Fourier modes, Gaussian bumps/wells and a linear ramp (after Sammüller et al.)."""
     out = np.zeros((count, x.size))
     for k in range(count):
         for n in range(1, 5):
             out[k] += rng.normal(0, 0.6 / n) * np.sin(2 * np.pi * n * x / length + rng.uniform(0, 2 * np.pi))
-        for _ in range(rng.integers(0, 4)):
-            out[k] += rng.normal(0, 1.2) * np.exp(-0.5 * ((x - rng.uniform(0, length)) / rng.uniform(0.2, 1.2)) ** 2)
-        out[k] += rng.normal(0, 0.1) * (x - length / 2)
+        for _ in range(rng.integers(0, 4)):  # centres also at the walls: dense contact layers are data too
+            out[k] += rng.normal(0, 1.2) * np.exp(-0.5 * ((x - rng.uniform(-0.5, length + 0.5))
+                                                          / rng.uniform(0.2, 1.2)) ** 2)
+        out[k] += rng.normal(0, 0.25) * (x - length / 2)
     return out
 
 
@@ -167,6 +168,8 @@ class LearnedFunctional(WeightedDensityFunctional):
     """
 
     name = "learned c1 (hard rods)"
+    #: rods of σ = 1: the initial bulk density is searched below close packing
+    max_density = 1.0 - 1e-9
 
     def __init__(self, net: C1Net, dx: float):
         self.net, self.dx = net, dx
