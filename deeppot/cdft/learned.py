@@ -58,11 +58,13 @@ class RodData:
     v: np.ndarray  # (systems, bins)
     mu: np.ndarray  # (systems,)
     sweeps: int
+    halves: np.ndarray | None = None  # (2, systems, bins): the two halves of each run
 
-    def c1(self) -> np.ndarray:
+    def c1(self, rho: np.ndarray | None = None) -> np.ndarray:
         """c1 = ln ρ + βv − βμ (NaN where the histogram is empty)."""
+        rho = self.rho if rho is None else rho
         with np.errstate(divide="ignore"):
-            return np.where(self.rho > 0, np.log(self.rho), np.nan) + self.v - self.mu[:, None]
+            return np.where(rho > 0, np.log(rho), np.nan) + self.v - self.mu[:, None]
 
 
 def simulate(count: int, *, length: float = 10.0, dx: float = 0.05, mu_range=(-1.0, 3.5), sweeps: int = 40000,
@@ -74,7 +76,7 @@ def simulate(count: int, *, length: float = 10.0, dx: float = 0.05, mu_range=(-1
         raise ConfigError(f"learned c1: length {length} is not a multiple of the bin width {dx}")
     table_x = np.linspace(0, length, 8 * bins + 1)
     centres = (np.arange(bins) + 0.5) * dx
-    rhos, vs, mus = [], [], []
+    rhos, vs, mus, halves = [], [], [], []
     for start in range(0, count, replicas):
         r = min(replicas, count - start)
         v_all = random_potentials(rng, r, table_x, length)
@@ -84,9 +86,11 @@ def simulate(count: int, *, length: float = 10.0, dx: float = 0.05, mu_range=(-1
                                   bins=bins, seed=int(rng.integers(2**31)), log_every=max(sweeps // 4, 1))
         log.info("learned c1: simulated %d/%d systems (%.0f s)", start + r, count, time.perf_counter() - t0)
         rhos.append(mc.density)
+        halves.append(mc.halves)
         vs.append(np.array([np.interp(centres, table_x, row) for row in v_all]))
         mus.append(mu)
-    return RodData(dx, np.concatenate(rhos), np.concatenate(vs), np.concatenate(mus), sweeps)
+    return RodData(dx, np.concatenate(rhos), np.concatenate(vs), np.concatenate(mus), sweeps,
+                   np.concatenate(halves, axis=1))
 
 
 def windows(rho: torch.Tensor, half: int) -> torch.Tensor:
@@ -120,14 +124,27 @@ class C1Net(torch.nn.Module):
 
 def train(data: RodData, *, half_width: float = 1.25, epochs: int = 40, batch: int = 512, lr: float = 2e-3,
           validation: float = 0.1, seed: int = 0, width: int = 128, depth: int = 3) -> tuple[C1Net, dict]:
-    """Fit c1 on the MC data (weighted by ρ: the variance of ln ρ̂ is ∝ 1/ρ)."""
+    """Fit c1 on the MC data (weighted by ρ: the variance of ln ρ̂ is ∝ 1/ρ).
+
+    With the two halves of each run, the window comes from one half and the target c1 from the
+    other (and vice versa): the noise of ρ̂(x) then is not both in the input and in ln ρ̂(x), which
+    would teach the network a spurious positive self-dependence (c2(0) of the wrong sign).
+    Mirrored copies (x → L − x) enforce the reflection symmetry of the rods.
+    """
     torch.manual_seed(seed)
     half = int(round(half_width / data.dx))
-    rho = torch.tensor(np.concatenate([data.rho, data.rho[:, ::-1]]), dtype=torch.float64)
-    c1 = torch.tensor(np.concatenate([data.c1(), data.c1()[:, ::-1]]), dtype=torch.float64)
-    x = windows(rho, half).reshape(-1, 2 * half + 1)
-    y = c1.reshape(-1)
-    w = rho.reshape(-1)
+    pairs = ([(data.halves[0], data.halves[1]), (data.halves[1], data.halves[0])] if data.halves is not None
+             else [(data.rho, data.rho)])
+    xs, ys, ws = [], [], []
+    for src, tgt in pairs:
+        for flip in (False, True):
+            a, b, c1 = src, tgt, data.c1(tgt)
+            if flip:
+                a, b, c1 = a[:, ::-1], b[:, ::-1], c1[:, ::-1]
+            xs.append(windows(torch.tensor(a.copy(), dtype=torch.float64), half).reshape(-1, 2 * half + 1))
+            ys.append(torch.tensor(c1.copy(), dtype=torch.float64).reshape(-1))
+            ws.append(torch.tensor(b.copy(), dtype=torch.float64).reshape(-1))
+    x, y, w = torch.cat(xs), torch.cat(ys), torch.cat(ws)
     keep = torch.isfinite(y) & (w > 0)
     x, y, w = x[keep], y[keep], w[keep] / w[keep].mean()
     order = torch.randperm(len(y))

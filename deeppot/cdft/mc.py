@@ -9,7 +9,8 @@ potential and chemical potential, which is how the training data of :mod:`.learn
 
 The density histogram of each replica is accumulated after ``equilibration`` sweeps. Error bars
 of a potential shared by all replicas are the standard error over replicas (independent chains);
-the result also keeps each replica's own histogram.
+the result also keeps each replica's own histogram, and those of the two halves of the run
+(nearly independent estimates, which the learned functional uses as input and target).
 
 Units: length in σ's unit, energies in k_BT, Λ = 1 (so the fugacity is e^{βμ}).
 """
@@ -36,6 +37,7 @@ class RodsMC:
     n_mean: np.ndarray  # (replicas,)
     sweeps: int
     acceptance: dict
+    halves: np.ndarray | None = None  # (2, replicas, bins): the densities of the two halves of the run
 
     @property
     def centres(self) -> np.ndarray:
@@ -79,7 +81,7 @@ def grand_canonical_rods(v_table_kT: np.ndarray, length: float, mu_kT, *, sigma:
     rows = np.arange(replicas)
     cols = np.arange(capacity)
     edges = np.linspace(0.0, length, bins + 1)
-    hist = np.zeros((replicas, bins))
+    hist = np.zeros((2, replicas, bins))  # first and second half of the production sweeps
     n_sum = np.zeros(replicas)
     tried = {"move": 0, "insert": 0, "delete": 0}
     accepted = dict.fromkeys(tried, 0)
@@ -131,7 +133,8 @@ def grand_canonical_rods(v_table_kT: np.ndarray, length: float, mu_kT, *, sigma:
         if sweep >= equilibration:
             finite = np.isfinite(pos)
             b = np.clip((np.where(finite, pos, 0.0) / length * bins).astype(int), 0, bins - 1)
-            np.add.at(hist, (np.repeat(rows, capacity)[finite.ravel()], b[finite]), 1.0)
+            half = int(sweep - equilibration >= sweeps // 2)
+            np.add.at(hist[half], (np.repeat(rows, capacity)[finite.ravel()], b[finite]), 1.0)
             n_sum += count
         if log_every and (sweep + 1) % log_every == 0:
             done = (sweep + 1) / (sweeps + equilibration)
@@ -140,4 +143,5 @@ def grand_canonical_rods(v_table_kT: np.ndarray, length: float, mu_kT, *, sigma:
                      count.mean(), elapsed * (1 - done) / done)
     width = length / bins
     rates = {k: accepted[k] / max(tried[k], 1) for k in tried}
-    return RodsMC(edges, hist / (sweeps * width), n_sum / sweeps, sweeps, rates)
+    halves = np.stack([hist[0] / ((sweeps // 2) * width), hist[1] / ((sweeps - sweeps // 2) * width)])
+    return RodsMC(edges, hist.sum(0) / (sweeps * width), n_sum / sweeps, sweeps, rates, halves)

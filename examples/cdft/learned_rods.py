@@ -79,9 +79,10 @@ def main() -> None:
     if args.redo or not data_file.exists():
         data = simulate(args.systems, length=LENGTH, dx=DX, sweeps=args.sweeps, equilibration=args.sweeps // 10)
         with atomic_path(data_file) as tmp:
-            np.savez(tmp.open("wb"), rho=data.rho, v=data.v, mu=data.mu, dx=data.dx, sweeps=data.sweeps)
+            np.savez(tmp.open("wb"), rho=data.rho, v=data.v, mu=data.mu, dx=data.dx, sweeps=data.sweeps,
+                     halves=data.halves)
     raw = np.load(data_file)
-    data = RodData(float(raw["dx"]), raw["rho"], raw["v"], raw["mu"], int(raw["sweeps"]))
+    data = RodData(float(raw["dx"]), raw["rho"], raw["v"], raw["mu"], int(raw["sweeps"]), raw["halves"])
     if args.redo or not model_file.exists():
         net, info = train(data, epochs=args.epochs)
         with atomic_path(model_file) as tmp:
