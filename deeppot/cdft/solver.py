@@ -133,8 +133,8 @@ def solve(functional: WeightedDensityFunctional, grid: PlanarGrid, v_kT: np.ndar
     if solver == "newton_krylov":
         x, mu_now, f_ex, it = _newton_krylov(picard, x, tol, max_iter, residuals)
     else:
-        x, mu_now, f_ex, it = _anderson(picard, x, tol, max_iter, damping if solver == "anderson" else damping,
-                                        history if solver == "anderson" else 0, residuals, log_every)
+        x, mu_now, f_ex, it = _anderson(picard, x, tol, max_iter, damping, history if solver == "anderson" else 0,
+                                        residuals, log_every)
     rho_final = np.zeros(grid.n)
     rho_final[mask] = np.exp(x)
     f_ex, _ = functional.excess(grid, rho_final)
