@@ -43,6 +43,11 @@ def run_md(input_path: str | Path, restart: str | None = None, force: bool = Fal
     atoms = read_structure(base / cfg["structure"], cfg["frame"])
     hint = list(dict.fromkeys(atoms.get_chemical_symbols()))
     potential = build_potential(cfg["potential"], base, hint)
+    if cfg.get("walls"):  # external planar walls (a slab between walls, as deeppot cdft's slit)
+        from deeppot.potentials.wall import PlanarWalls, Wall93, WithExternal
+
+        potential = WithExternal(potential, PlanarWalls([Wall93(**{k: v for k, v in w.items() if k != "type"})
+                                                         for w in cfg["walls"]]))
     type_map = resolve_type_map(potential.type_map, atoms.get_chemical_symbols())
     identity = potential_identity(cfg["potential"], base, potential)
     committee = cfg["potential"].get("type") == "committee"

@@ -29,12 +29,24 @@ def _potential_union():
 Potential = _potential_union()
 
 
+class WallSection(Section):
+    type: Literal["lj93"] = Field(description="9-3 wall: eps [(2/15)(s/d)^9 - (s/d)^3] at distance d > 0")
+    position_A: float = Field(description="wall plane coordinate, Å")
+    epsilon_eV: Positive = Field(description="wall strength, eV")
+    sigma_A: Positive = Field(description="wall length scale, Å")
+    side: Literal["left", "right"] = Field("left", description="left: the fluid is at larger coordinates")
+    axis: Literal["x", "y", "z"] = Field("z", description="cell axis normal to the wall")
+    cutoff_A: Positive | None = Field(None, description="truncate and shift to zero beyond this distance, Å")
+
+
 class _MdBase(Section):
     structure: str = Field(min_length=1, description="ASE-readable file, or a DeePMD system directory (with "
                            "'frame'), relative to the md input")
     frame: int = Field(0, description="frame of the structure file / system to start from (negative: from the end)")
     potential: Potential = Field(description="potential section (type: " + " | ".join(potential_types()) + ")",
                                  json_schema_extra={"type_text": "section"})
+    walls: list[WallSection] = Field(default_factory=list, description="external 9-3 walls added to the potential",
+                                     json_schema_extra={"type_text": "list of sections"})
     ensemble: Literal[tuple(ENSEMBLES)] = Field("nve", description=" | ".join(ENSEMBLES))  # type: ignore[valid-type]
     temperature_K: Annotated[float, Field(ge=0)] | None = Field(
         None, description="thermostat target (and initial velocities), K; required by every ensemble but nve")
