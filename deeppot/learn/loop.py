@@ -339,5 +339,5 @@ def run_learn(input_path: str | Path) -> list[dict]:
 
     cfg = load_learn_input(input_path)
     learner = Learner(cfg, where=str(input_path))
-    with tasks.open_client(cfg["dask"]) as client:
+    with tasks.LazyClient(cfg["dask"]) as client:
         return learner.run(client)

@@ -53,6 +53,26 @@ def open_client(dask_cfg: dict) -> Iterator:
         yield client
 
 
+class LazyClient:
+    """A Dask client opened on first use: a finished loop run again starts no cluster at all."""
+
+    def __init__(self, dask_cfg: dict):
+        self.dask_cfg = dask_cfg
+        self._stack = contextlib.ExitStack()
+        self._client = None
+
+    def __getattr__(self, name):
+        if self._client is None:
+            self._client = self._stack.enter_context(open_client(self.dask_cfg))
+        return getattr(self._client, name)
+
+    def __enter__(self) -> LazyClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.close()
+
+
 def is_done(directory: str | Path) -> dict | None:
     path = Path(directory) / DONE
     return json.loads(path.read_text()) if path.exists() else None

@@ -36,7 +36,7 @@ def emt_copper_system(path: Path, nframes: int, seed: int, rattle_A: float = 0.0
     return path
 
 
-def tiny_train_input(steps: int = 30) -> dict:
+def tiny_train_input(steps: int = 12) -> dict:
     return {
         "model": {"type_map": ["Cu"],
                   "descriptor": {"type": "se_e2_a", "sel": [40], "rcut": 4.0, "rcut_smth": 0.5, "neuron": [4, 8],
@@ -44,8 +44,8 @@ def tiny_train_input(steps: int = 30) -> dict:
                   "fitting_net": {"neuron": [8, 8]}, "data_stat_nbatch": 2},
         "learning_rate": {"start_lr": 3e-3, "stop_lr": 1e-4, "decay_steps": 10},
         "loss": {"start_pref_e": 0.02, "limit_pref_e": 1, "start_pref_f": 1000, "limit_pref_f": 1},
-        "training": {"training_data": {"systems": [], "batch_size": 1}, "numb_steps": steps, "disp_freq": 10,
-                     "save_freq": 10},
+        "training": {"training_data": {"systems": [], "batch_size": 1}, "numb_steps": steps, "disp_freq": 6,
+                     "save_freq": 6},
     }
 
 
@@ -57,7 +57,7 @@ def tiny_learn_input(root: Path, max_iterations: int = 2, **overrides) -> Path:
         emt_copper_system(root / "test", 3, seed=2, rattle_A=0.12)
     (root / "train.json").write_text(json.dumps(tiny_train_input()))
     cfg = {"type_map": ["Cu"], "init_data": ["init"], "test_data": ["test"],
-           "train": {"input": "train.json", "numb_models": 2, "warm_steps": 10},
+           "train": {"input": "train.json", "numb_models": 2, "warm_steps": 6},
            "explore": {"structures": ["init"],
                        "schedule": [{"temperatures_K": [600], "steps": 30, "traj_every": 5, "structures": [0, 1]}]},
            "select": {"trust_lo": 0.0, "trust_hi": 100.0, "fp_task_max": 3},
@@ -68,3 +68,32 @@ def tiny_learn_input(root: Path, max_iterations: int = 2, **overrides) -> Path:
     path = root / "learn.json"
     path.write_text(json.dumps(cfg))
     return path
+
+
+def water_box(n: int, density_g_cm3: float = 1.0, seed: int = 0, min_distance_A: float = 1.9):
+    """``n`` rigid ASE water molecules at random positions and orientations in a periodic cube."""
+    from ase import Atoms
+    from ase.build import molecule
+
+    rng = np.random.default_rng(seed)
+    length = (n * 18.015 / 0.60221 / density_g_cm3) ** (1 / 3)
+    box = Atoms(cell=[length] * 3, pbc=True)
+    placed = []
+    for _ in range(100_000):
+        if len(placed) == n:
+            break
+        m = molecule("H2O")
+        m.rotate(rng.uniform(0, 360), rng.normal(size=3))
+        m.translate(rng.uniform(0, length, 3) - m.get_center_of_mass())
+        clash = False
+        for q in placed:
+            d = m.positions[:, None, :] - q[None, :, :]
+            d -= length * np.round(d / length)
+            clash = clash or np.linalg.norm(d, axis=-1).min() < min_distance_A
+        if not clash:
+            placed.append(m.positions.copy())
+            box += m
+    else:
+        raise RuntimeError(f"could not place {n} waters {min_distance_A} Å apart")
+    box.wrap()
+    return box
