@@ -12,7 +12,7 @@ Safety rules (see :mod:`deeppot.md.output` and :mod:`deeppot.md.restart`):
 from __future__ import annotations
 
 HELP = "run molecular dynamics from an input file"
-OUTPUTS = ("thermo.log", "traj.extxyz", "restart.npz", "last_good.extxyz")
+OUTPUTS = ("thermo.log", "traj.extxyz", "restart.npz", "last_good.extxyz", "candidates.extxyz")
 
 
 def add_arguments(parser) -> None:
@@ -29,6 +29,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from deeppot.fileio import make_dirs
+    from deeppot.md import uncertainty
     from deeppot.md.config import ENSEMBLE_OPTIONS, build_potential, normalize, read_structure
     from deeppot.md.output import ThermoLog, TrajectoryWriter, truncate
     from deeppot.md.restart import potential_identity
@@ -60,7 +61,7 @@ def run(args) -> int:
     options = {k: cfg[k] for k in ENSEMBLE_OPTIONS}
     common = dict(ensemble=cfg["ensemble"], timestep_fs=cfg["timestep_fs"], skin_A=cfg["skin_A"],
                   max_force_eV_A=cfg["max_force_eV_A"], min_distance_A=cfg["min_distance_A"],
-                  max_devi_f_stop=cfg["potential"].get("max_devi_f_stop"), **options)
+                  max_devi_f_stop=uncertainty.stop_level(cfg["potential"]), **options)
 
     # every check before anything in output_dir is touched
     if args.restart:
@@ -86,9 +87,12 @@ def run(args) -> int:
         (out / "last_good.extxyz").unlink()  # only reachable with --force
     thermo = ThermoLog(thermo_path, extra_columns, append=bool(args.restart))
     writer = TrajectoryWriter(traj, fresh=not args.restart) if cfg["traj_every"] else None
+    candidates = uncertainty.attach(sim, cfg["potential"], out, sim.state.step if args.restart else None)
     try:
         return _loop(args, cfg, sim, thermo, writer, out, type_map, identity)
     finally:
+        if candidates is not None:
+            candidates.close()
         thermo.close()
         if writer is not None:
             writer.close()

@@ -133,7 +133,7 @@ def explore_run(task_dir: str, model_paths: list[str], atoms, stage: dict, seed:
     _one_thread()
     import torch
 
-    from deeppot.errors import SimulationError
+    from deeppot.errors import DeeppotError, SimulationError
     from deeppot.md.ensembles import ENSEMBLES
     from deeppot.md.runner import Simulation
     from deeppot.model.deep_pot import DeepPot
@@ -161,7 +161,7 @@ def explore_run(task_dir: str, model_paths: list[str], atoms, stage: dict, seed:
                                     **options)
         sim.attach(record, stage["traj_every"])
         sim.run(stage["steps"])
-    except SimulationError as err:
+    except (SimulationError, DeeppotError) as err:  # e.g. more neighbours than the models' sel
         stopped = str(err)
     type_map = members[0].type_map
     atype = np.array([type_map.index(s) for s in atoms.get_chemical_symbols()])

@@ -60,6 +60,17 @@ class CommitteePotential(Section):
     models: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=2)] = Field(
         description="model files (.dp), at least two")
     max_devi_f_stop: Positive | None = Field(None, description="stop when the force deviation exceeds this, eV/Å")
+    trust_lo: Annotated[float, Field(ge=0)] | None = Field(
+        None, description="frames with force deviation ≥ this are appended to candidates_file as they happen, eV/Å")
+    candidates_file: str = Field("candidates.extxyz", min_length=1, description="candidate frames, in output_dir")
+    stop_above_hi: bool = Field(True, description="false: frames above max_devi_f_stop go to candidates_file "
+                                "(category=failed) and the run continues")
+
+    @model_validator(mode="after")
+    def _trust_levels(self):
+        if self.trust_lo is not None and self.max_devi_f_stop is not None and self.trust_lo >= self.max_devi_f_stop:
+            raise fail("trust_lo", f"{self.trust_lo:g} must be < max_devi_f_stop {self.max_devi_f_stop:g}")
+        return self
 
 
 def _potential_tag(value: Any) -> str | None:

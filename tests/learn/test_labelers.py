@@ -2,7 +2,8 @@
 
 import numpy as np
 import pytest
-from learn_helpers import water_box
+
+from deeppot.learn.structures import water_box
 
 
 def _central_difference(label, atoms, atom: int, axis: int, h: float) -> float:
