@@ -123,6 +123,13 @@ class Learner:
                 log.info("iteration %d: finished earlier (read back)", it)
             summaries.append(summary)
             write_report(self.root, summaries, self.cfg)
+        else:
+            if self.stage_of(self.cfg["max_iterations"]) is not None:
+                log.warning("not converged after max_iterations %d (stage %d of %d)", self.cfg["max_iterations"],
+                            self.stage_of(self.cfg["max_iterations"]) + 1, len(self.cfg["explore"]["schedule"]))
+            else:
+                log.info("converged: every stage of the schedule reached accurate fraction ≥ %g",
+                         self.cfg["select"]["converge_accurate"])
         return summaries
 
     def iteration(self, client, it: int, stage: int) -> dict:

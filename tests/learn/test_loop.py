@@ -118,3 +118,17 @@ def test_bad_learn_inputs_are_one_line_errors(tmp_path, capsys, change, message)
     err = capsys.readouterr().err
     assert err.startswith("deeppot: error: ") and message in err and err.count("\n") == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_schedule_advances_a_stage_each_time_the_accurate_fraction_reaches_the_threshold(tmp_path):
+    from deeppot.learn.loop import Learner
+
+    learner = Learner.__new__(Learner)
+    learner.root = tmp_path
+    learner.cfg = {"select": {"converge_accurate": 0.9}, "explore": {"schedule": [{}, {}]}}
+    fractions = [0.2, 0.95, 0.5, 0.89, 0.9]
+    for it, fraction in enumerate(fractions):
+        (tmp_path / f"iter.{it:03d}").mkdir()
+        (tmp_path / f"iter.{it:03d}" / "summary.json").write_text(json.dumps({"accurate_fraction": fraction}))
+    # stage 0 passed at iteration 1 (0.95); stage 1 passed at iteration 4 (0.9 ≥ 0.9): converged
+    assert [learner.stage_of(it) for it in range(6)] == [0, 0, 1, 1, 1, None]
