@@ -19,6 +19,7 @@ from deeppot.data.type_map import resolve_type_map
 from deeppot.errors import DeeppotError
 from deeppot.fileio import make_dirs
 from deeppot.interrupt import Interrupted, graceful_stop
+from deeppot.md import uncertainty
 from deeppot.md.config import ENSEMBLE_OPTIONS, build_potential, normalize, read_structure
 from deeppot.md.output import ThermoLog, TrajectoryWriter, truncate, write_frame
 from deeppot.md.restart import potential_identity, save_restart
@@ -26,7 +27,7 @@ from deeppot.md.runner import Simulation
 from deeppot.train.config import load_config
 
 #: what a run writes into output_dir
-OUTPUTS = ("thermo.log", "traj.extxyz", "restart.npz", "last_good.extxyz")
+OUTPUTS = ("thermo.log", "traj.extxyz", "restart.npz", "last_good.extxyz", "candidates.extxyz")
 
 
 def run_md(input_path: str | Path, restart: str | None = None, force: bool = False,
@@ -56,7 +57,7 @@ def run_md(input_path: str | Path, restart: str | None = None, force: bool = Fal
     options = {k: cfg[k] for k in ENSEMBLE_OPTIONS}
     common = dict(ensemble=cfg["ensemble"], timestep_fs=cfg["timestep_fs"], skin_A=cfg["skin_A"],
                   max_force_eV_A=cfg["max_force_eV_A"], min_distance_A=cfg["min_distance_A"],
-                  max_devi_f_stop=cfg["potential"].get("max_devi_f_stop"), **options)
+                  max_devi_f_stop=uncertainty.stop_level(cfg["potential"]), **options)
 
     # every check before anything in output_dir is touched
     if restart:
@@ -82,9 +83,12 @@ def run_md(input_path: str | Path, restart: str | None = None, force: bool = Fal
         (out / "last_good.extxyz").unlink()  # only reachable with --force
     thermo = ThermoLog(thermo_path, extra_columns, append=bool(restart))
     writer = TrajectoryWriter(traj, fresh=not restart) if cfg["traj_every"] else None
+    candidates = uncertainty.attach(sim, cfg["potential"], out, sim.state.step if restart else None)
     try:
         return _loop(str(input_path), progress, cfg, sim, thermo, writer, out, type_map, identity)
     finally:
+        if candidates is not None:
+            candidates.close()
         thermo.close()
         if writer is not None:
             writer.close()

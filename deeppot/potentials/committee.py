@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from deeppot.potentials.base import Potential
 from deeppot.potentials.registry import register_potential
-from deeppot.schema.base import Section
+from deeppot.schema.base import Section, fail
 
 
 class CommitteeConfig(Section):
@@ -22,6 +22,17 @@ class CommitteeConfig(Section):
         description="model files (.dp), at least two")
     max_devi_f_stop: Annotated[float, Field(gt=0)] | None = Field(
         None, description="stop when the force deviation exceeds this, eV/Å")
+    trust_lo: Annotated[float, Field(ge=0)] | None = Field(
+        None, description="frames with force deviation ≥ this are appended to candidates_file as they happen, eV/Å")
+    candidates_file: str = Field("candidates.extxyz", min_length=1, description="candidate frames, in output_dir")
+    stop_above_hi: bool = Field(True, description="false: frames above max_devi_f_stop go to candidates_file "
+                                "(category=failed) and the run continues")
+
+    @model_validator(mode="after")
+    def _trust_levels(self):
+        if self.trust_lo is not None and self.max_devi_f_stop is not None and self.trust_lo >= self.max_devi_f_stop:
+            raise fail("trust_lo", f"{self.trust_lo:g} must be < max_devi_f_stop {self.max_devi_f_stop:g}")
+        return self
 
 
 @register_potential
