@@ -25,7 +25,7 @@ def predicted_forces(cg: System, potential) -> np.ndarray:
     out = []
     for f in range(cg.nframes):
         cell = None if cg.box is None else torch.as_tensor(cg.box[f])
-        out.append(potential.compute(torch.as_tensor(cg.coord[f]), cell, atype)["forces"].detach().numpy())
+        out.append(potential.compute(torch.as_tensor(cg.coord[f]), cell, atype)["force"].detach().numpy())
     return np.array(out)
 
 

@@ -41,8 +41,8 @@ class DP(Calculator):
         energy = float(out["energy"])
         self.results["energy"] = energy
         self.results["free_energy"] = energy
-        self.results["forces"] = out["forces"].numpy().copy()
-        self.results["energies"] = out["energies"].numpy().copy()
+        self.results["forces"] = out["force"].numpy().copy()
+        self.results["energies"] = out["atom_energy"].numpy().copy()
         if pbc.all():
             stress = -out["virial"].numpy() / atoms.get_volume()
             self.results["stress"] = stress.flat[[0, 4, 8, 5, 2, 1]].copy()

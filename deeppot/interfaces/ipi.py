@@ -108,7 +108,7 @@ class IPIDriver:
         out = self.potential.compute(pos, cell, atype)
         self.calls += 1
         energy = float(out["energy"]) / HARTREE_EV
-        forces = out["forces"].detach().numpy() / (HARTREE_EV / BOHR_A)
+        forces = out["force"].detach().numpy() / (HARTREE_EV / BOHR_A)
         virial = out["virial"].detach().numpy().T / HARTREE_EV
         return energy, forces, virial
 

@@ -97,7 +97,7 @@ thermo_modify norm no
         types = np.asarray(self.lmp.numpy.extract_atom("type")[:nlocal]) - 1
         out = self.potential.compute(torch.as_tensor(np.array(x[:nlocal])),
                                      self.cell() if self.periodic else None, torch.as_tensor(types))
-        f[:nlocal] = out["forces"].detach().numpy()
+        f[:nlocal] = out["force"].detach().numpy()
         self.energy = float(out["energy"])
         w = out["virial"].detach().numpy()
         w = 0.5 * (w + w.T)

@@ -110,19 +110,19 @@ class Simulation:
             out = self.potential.compute(state.positions, state.cell, state.atype)
         self.force_time += time.perf_counter() - t0
         self._check(out, where)
-        state.forces = out["forces"].to(torch.float64)
+        state.forces = out["force"].to(torch.float64)
         state.energy = float(out["energy"])
         state.virial = out["virial"].to(torch.float64)
         state.extra["max_devi_f"] = float(out["max_devi_f"]) if "max_devi_f" in out else None
 
     def _check(self, out, where: str) -> None:
-        finite = torch.isfinite(out["forces"]).all(dim=1)
+        finite = torch.isfinite(out["force"]).all(dim=1)
         if not (finite.all() and np.isfinite(float(out["energy"]))):
             bad = (~finite).nonzero().squeeze(1).tolist()
             shown = ", ".join(map(str, bad[:5])) + (" ..." if len(bad) > 5 else "")
             atoms = f" (forces on atom(s) {shown})" if bad else ""
             raise SimulationError(f"{where}: NaN or inf in energy/forces{atoms}")
-        norms = torch.linalg.norm(out["forces"], dim=1)
+        norms = torch.linalg.norm(out["force"], dim=1)
         k = int(torch.argmax(norms)) if len(norms) else 0
         if len(norms) and float(norms[k]) > self.max_force:
             raise SimulationError(f"{where}: force {float(norms[k]):.3g} eV/Å on atom {k} exceeds max_force_eV_A "

@@ -76,8 +76,8 @@ class ModelPotential(Potential):
         check_sel(counts, model.sel, model.type_map)
         batch = EdgeBatch(rij, center, neighbor, atype)
         out = model.evaluate(batch, torch.zeros(n, dtype=torch.long, device=pos.device), 1, atomic=atomic)
-        result = {"energy": out["energy"][0].detach(), "forces": out["force"].detach(),
-                  "virial": out["virial"][0].detach(), "energies": out["atom_energy"].detach()}
+        result = {"energy": out["energy"][0].detach(), "force": out["force"].detach(),
+                  "virial": out["virial"][0].detach(), "atom_energy": out["atom_energy"].detach()}
         if atomic:
             result["virials"] = out["atom_virial"].detach()
         return result

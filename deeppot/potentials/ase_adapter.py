@@ -88,5 +88,5 @@ class AseCalculatorPotential(Potential):
         if cell is not None:
             stress = atoms.get_stress(voigt=False)
             virial = -stress * atoms.get_volume()
-        return {"energy": torch.tensor(energy, dtype=torch.float64), "forces": torch.as_tensor(forces),
+        return {"energy": torch.tensor(energy, dtype=torch.float64), "force": torch.as_tensor(forces),
                 "virial": torch.as_tensor(virial)}

@@ -17,9 +17,7 @@ from typing import ClassVar
 
 import torch
 
-ENERGY = "energy"  # 0-d tensor, eV
-FORCES = "forces"  # (n, 3), eV/Å
-VIRIAL = "virial"  # (3, 3), eV
+from deeppot.keys import ATOM_ENERGY, ENERGY, FORCE, VIRIAL  # noqa: F401 - the contract's keys
 
 
 class Potential(ABC):
@@ -74,7 +72,8 @@ class Potential(ABC):
 
         Returns
         -------
-        dict with ``"energy"`` (0-d, eV), ``"forces"`` (n, 3, eV/Å), ``"virial"`` (3, 3, eV).
+        dict with ``"energy"`` (0-d, eV), ``"force"`` (n, 3, eV/Å), ``"virial"`` (3, 3, eV), optionally
+        ``"atom_energy"`` (n,): the names of :mod:`deeppot.keys`, the same as a model's outputs.
         """
 
     def identity(self) -> dict:

@@ -68,7 +68,7 @@ class CommitteePotential(Potential):
     def compute(self, positions, cell, atype, edges=None):
         results = [m.compute(positions, cell, atype, edges=edges) if edges is not None and m.takes_edges else
                    m.compute(positions, cell, atype) for m in self.members]
-        forces = torch.stack([r["forces"] for r in results])
+        forces = torch.stack([r["force"] for r in results])
         devi = torch.linalg.norm(forces.std(dim=0, unbiased=False), dim=1)
         energies = torch.stack([r["energy"] for r in results])
         out = dict(results[0])

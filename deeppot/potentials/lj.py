@@ -118,4 +118,4 @@ class LennardJones(Potential):
             energy = atom_e.sum()
             force, virial, _ = energy_derivatives(energy, rij, edges.center, edges.neighbor, n,
                                                   torch.zeros(n, dtype=torch.long, device=pos.device), 1)
-        return {"energy": energy.detach(), "forces": force, "virial": virial[0], "energies": atom_e.detach()}
+        return {"energy": energy.detach(), "force": force, "virial": virial[0], "atom_energy": atom_e.detach()}

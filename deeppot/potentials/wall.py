@@ -71,7 +71,7 @@ class PlanarWalls(Potential):
             (grad,) = torch.autograd.grad(energy, pos)
         forces = -grad
         virial = pos.detach().T @ forces
-        return {"energy": energy.detach(), "forces": forces, "virial": virial, "energies": atom_e.detach()}
+        return {"energy": energy.detach(), "force": forces, "virial": virial, "atom_energy": atom_e.detach()}
 
 
 class WithExternal(Potential):
@@ -89,8 +89,8 @@ class WithExternal(Potential):
     def compute(self, positions, cell, atype, **kw):
         out = dict(self.inner.compute(positions, cell, atype, **kw))
         ext = self.external.compute(positions, cell, atype)
-        for key in ("energy", "forces", "virial"):
+        for key in ("energy", "force", "virial"):
             out[key] = out[key] + ext[key].to(out[key].dtype)
-        if "energies" in out:
-            out["energies"] = out["energies"] + ext["energies"].to(out["energies"].dtype)
+        if "atom_energy" in out:
+            out["atom_energy"] = out["atom_energy"] + ext["atom_energy"].to(out["atom_energy"].dtype)
         return out

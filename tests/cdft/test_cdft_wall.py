@@ -33,7 +33,7 @@ def test_wall_energy_matches_cdft_form_and_forces_are_gradients():
         up[i, k] += h
         down[i, k] -= h
         fd = -(walls.compute(up)["energy"] - walls.compute(down)["energy"]) / (2 * h)
-        assert float(out["forces"][i, k]) == pytest.approx(float(fd), rel=1e-6, abs=1e-10)
+        assert float(out["force"][i, k]) == pytest.approx(float(fd), rel=1e-6, abs=1e-10)
 
 
 def test_with_external_adds_energies_and_forces():
@@ -45,7 +45,7 @@ def test_with_external_adds_energies_and_forces():
     atype = torch.zeros(3, dtype=torch.long)
     a, b, c = both.compute(pos, cell, atype), lj.compute(pos, cell, atype), walls.compute(pos)
     assert float(a["energy"]) == pytest.approx(float(b["energy"] + c["energy"]), rel=1e-14)
-    torch.testing.assert_close(a["forces"], b["forces"] + c["forces"])
+    torch.testing.assert_close(a["force"], b["force"] + c["force"])
     assert both.identity()["external"]["walls"][0]["epsilon_eV"] == 0.02
 
 

@@ -23,7 +23,7 @@ def argon_lattice(rng: np.random.Generator, cells: int = 3, a: float = 5.4, jitt
 def lj_forces(pos: np.ndarray, box: np.ndarray, lj: LennardJones | None = None) -> np.ndarray:
     lj = lj or LennardJones(**ARGON)
     out = lj.compute(torch.as_tensor(pos), torch.as_tensor(box), torch.zeros(len(pos), dtype=torch.long))
-    return out["forces"].numpy()
+    return out["force"].numpy()
 
 
 def argon_system(nframes: int = 3, seed: int = 0) -> System:

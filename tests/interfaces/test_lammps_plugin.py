@@ -99,7 +99,7 @@ def deeppot_reference(model: Path, data: Path) -> dict:
     types = torch.as_tensor((atoms.get_atomic_numbers() == 1).astype(np.int64))  # O=0, H=1 from the masses
     out = ModelPotential(model).compute(torch.as_tensor(atoms.positions), torch.as_tensor(np.array(atoms.cell)),
                                         types)
-    return {"energy": float(out["energy"]), "forces": out["forces"].numpy(), "virial": out["virial"].numpy(),
+    return {"energy": float(out["energy"]), "forces": out["force"].numpy(), "virial": out["virial"].numpy(),
             "volume": atoms.get_volume()}
 
 

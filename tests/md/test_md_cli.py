@@ -86,7 +86,7 @@ def test_nan_forces_are_caught():
         def compute(self, positions, cell, atype):
             Broken.calls += 1
             bad = float("nan") if Broken.calls > 3 else 0.0
-            return {"energy": torch.tensor(0.0), "forces": torch.full_like(positions, bad),
+            return {"energy": torch.tensor(0.0), "force": torch.full_like(positions, bad),
                     "virial": torch.zeros(3, 3)}
 
     atoms = bulk("Ar", "fcc", a=5.3, cubic=True)

@@ -28,7 +28,7 @@ def test_lj_matches_ase_energy_forces_stress():
     out = pot.compute(torch.as_tensor(atoms.positions), torch.as_tensor(np.asarray(atoms.cell)),
                       torch.zeros(len(atoms), dtype=torch.long))
     assert abs(float(out["energy"]) - atoms.get_potential_energy()) < 1e-10
-    assert np.abs(out["forces"].numpy() - atoms.get_forces()).max() < 1e-10
+    assert np.abs(out["force"].numpy() - atoms.get_forces()).max() < 1e-10
     stress = -out["virial"].numpy() / atoms.get_volume()
     assert np.abs(stress.flat[[0, 4, 8, 5, 2, 1]] - atoms.get_stress()).max() < 1e-12
 

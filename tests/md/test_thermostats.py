@@ -22,7 +22,7 @@ class Tethers(Potential):
     def compute(self, positions, cell, atype):
         d = positions - self.anchors
         e = 0.5 * (self.k[:, None] * d * d).sum()
-        return {"energy": e, "forces": -self.k[:, None] * d, "virial": torch.zeros(3, 3)}
+        return {"energy": e, "force": -self.k[:, None] * d, "virial": torch.zeros(3, 3)}
 
 
 def tether_sim(ensemble, n=64, seed=0, **kw):

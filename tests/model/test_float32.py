@@ -184,4 +184,4 @@ def test_float32_model_accepts_a_float64_neighbour_list(kind, system):
     edges = build_edges(pos_t, cell_t, 4.5, dtype=torch.float64)
     with_list = potential.compute(pos_t, cell_t, torch.as_tensor(types), edges=edges)
     fresh = potential.compute(pos_t, cell_t, torch.as_tensor(types))
-    assert torch.allclose(with_list["forces"].double(), fresh["forces"].double(), atol=1e-5)
+    assert torch.allclose(with_list["force"].double(), fresh["force"].double(), atol=1e-5)
