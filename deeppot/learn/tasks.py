@@ -48,9 +48,29 @@ def open_client(dask_cfg: dict) -> Iterator:
             yield client
         return
     # one thread per worker: torch, tblite and BLAS then use one core each (no oversubscription)
-    with LocalCluster(n_workers=dask_cfg.get("n_workers", 2), threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+    with _signal_handlers_kept(), LocalCluster(
+            n_workers=dask_cfg.get("n_workers", 2), threads_per_worker=1, processes=True, dashboard_address=None,
+            silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
         yield client
+
+
+@contextlib.contextmanager
+def _signal_handlers_kept() -> Iterator[None]:
+    """Restore SIGINT/SIGTERM handlers afterwards: starting a LocalCluster leaves SIGINT ignored
+    in the calling process, which would make Ctrl-C do nothing for the rest of a Python session."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in saved.items():
+            if handler is not None:
+                signal.signal(s, handler)
 
 
 class LazyClient:

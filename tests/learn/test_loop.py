@@ -63,7 +63,9 @@ def test_learn_killed_then_resumed_finishes_without_redoing_work(tmp_path):
     before = _finished(out)
     assert any(k.endswith("model.dp") for k in before)
 
+    handler = signal.getsignal(signal.SIGINT)
     summaries = run_learn(learn)
+    assert signal.getsignal(signal.SIGINT) is handler  # Ctrl-C still works after the LocalCluster
 
     after = _snapshot(out)
     for name, (mtime, data) in before.items():

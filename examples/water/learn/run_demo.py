@@ -10,8 +10,8 @@ Steps (each skipped when its output exists, so the script resumes):
    from another random box, never used in training);
 2. ``deeppot learn learn.json`` (the Python API, same thing);
 3. the point of selecting: the same number of labels picked at random from the exploration frames
-   the loop did not select, GFN1-xTB labelled; two models trained from scratch with train.json on
-   init + random labels, two on init + the loop's labels; force RMSE of each on ``work/ref/test``;
+   the loop did not select, GFN1-xTB labelled; a model trained from scratch with train.json on
+   init + random labels, one on init + the loop's labels; force RMSE of each on ``work/ref/test``;
 4. MD at 400 K with the final ensemble's first model (``--md-ps`` ps), the committee deviation
    checked on frames; a safety stop (atoms too close, huge force) would end it early.
 
@@ -130,7 +130,7 @@ def baseline(client, loop_dir: Path, summaries: list[dict]) -> dict:
     selected = [str(p) for p in sorted(loop_dir.glob("iter.*/03.label/data")) if any(p.iterdir())]
     futures = {}
     for name, systems in (("selected", init + selected), ("random", init + [str(random_data)])):
-        for seed in (0, 1):
+        for seed in (0,):
             futures[(name, seed)] = client.submit(train_fresh, out / f"{name}.{seed}", systems, 100 + seed,
                                                   pure=False)
     models = {k: f.result() for k, f in futures.items()}
