@@ -120,7 +120,7 @@ def test_kill9_at_random_moments_then_resume_equals_uninterrupted(reference):
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
 def test_kill9_many_seeds(reference, seed):
     directory, expected = reference
-    steps = kill_and_resume(directory, f"killed_{seed}", seed=seed, kills=3, max_delay_s=1.0)
+    steps = kill_and_resume(directory, f"killed_{seed}", seed=seed, kills=3, max_delay_s=0.15)
     assert_same_bytes(directory / f"killed_{seed}", expected())
     assert steps[0] < 400, steps
 
