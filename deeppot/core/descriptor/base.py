@@ -92,6 +92,13 @@ class Descriptor(nn.Module):
         raise NotImplementedError
 
     # ----- model files -----------------------------------------------------------------------
+    def load_stats(self, variables: dict) -> None:
+        """Copy a ``.dp`` section's ``davg`` / ``dstd`` arrays into the normalisation buffers."""
+        with torch.no_grad():
+            for name in ("davg", "dstd"):
+                buffer = getattr(self, name)
+                buffer.copy_(torch.as_tensor(variables[name], dtype=buffer.dtype).reshape(buffer.shape))
+
     def serialize(self, type_map: list[str]) -> dict:  # pragma: no cover - abstract
         """Its ``model.descriptor`` section of a ``.dp`` file (arrays as numpy)."""
         raise NotImplementedError

@@ -416,9 +416,7 @@ class DescriptorBP(Descriptor):
     def deserialize(cls, d: dict, ntypes: int, where: str) -> DescriptorBP:
         dtype = dtype_of(d.get("precision"))
         desc = cls(d["rcut"], d["sel"], ntypes, d["g2"], d["g4"], d.get("g5", []), d.get("rcut_ang"), dtype=dtype)
-        with torch.no_grad():
-            desc.davg.copy_(torch.as_tensor(np.asarray(d["@variables"]["davg"]), dtype=dtype))
-            desc.dstd.copy_(torch.as_tensor(np.asarray(d["@variables"]["dstd"]), dtype=dtype))
+        desc.load_stats(d["@variables"])
         return desc
 
     @classmethod

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-import numpy as np
 import torch
 from pydantic import Field
 from torch import nn
@@ -208,9 +207,7 @@ class DescriptorLocFrame(Descriptor):
     def deserialize(cls, d: dict, ntypes: int, where: str) -> DescriptorLocFrame:
         dtype = dtype_of(d.get("precision"))
         desc = cls(d["rcut"], d["sel_a"], d["sel_r"], d["axis_rule"], ntypes, dtype=dtype)
-        with torch.no_grad():
-            desc.davg.copy_(torch.as_tensor(np.asarray(d["@variables"]["davg"]), dtype=dtype))
-            desc.dstd.copy_(torch.as_tensor(np.asarray(d["@variables"]["dstd"]), dtype=dtype))
+        desc.load_stats(d["@variables"])
         return desc
 
     @classmethod

@@ -170,10 +170,7 @@ class SeDescriptor(Descriptor):
                    env_protection=d.get("env_protection", 0.0), set_davg_zero=d.get("set_davg_zero", False),
                    **options)
         load_nets(d["embeddings"], desc.embeddings, dtype, where)
-        var = d["@variables"]
-        with torch.no_grad():
-            desc.davg.copy_(torch.as_tensor(var["davg"], dtype=dtype).reshape(desc.davg.shape))
-            desc.dstd.copy_(torch.as_tensor(var["dstd"], dtype=dtype).reshape(desc.dstd.shape))
+        desc.load_stats(d["@variables"])
         desc.check_uniform_stats(where)
         return desc
 

@@ -43,26 +43,16 @@ WATER_RULE = [0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0]  # loc_frame axes: O: two near
 
 #: descriptor sections per size. quick: what the shared 2-core machine allowed today (se_e3 at rcut 4 Å: at
 #: DeePMD-kit's 5.8 Å one training step took 6.3 s, 20x the others); full: DeePMD-kit's water examples.
-DESCRIPTORS = {
-    "quick": {
-        "bp": {"type": "bp", "rcut": 6.0, "sel": [46, 92]},
-        "loc_frame": {"type": "loc_frame", "rcut": 6.0, "sel_a": [16, 32], "sel_r": [30, 60],
-                      "axis_rule": WATER_RULE},
-        "se_e2_r": {"type": "se_e2_r", "rcut": 6.0, "rcut_smth": 0.5, "sel": [46, 92], "neuron": [5, 10, 20]},
-        "se_e2_a": {"type": "se_e2_a", "rcut": 6.0, "rcut_smth": 0.5, "sel": [46, 92], "neuron": [25, 50, 100],
-                    "axis_neuron": 16, "type_one_side": True},
-        "se_e3": {"type": "se_e3", "rcut": 4.0, "rcut_smth": 0.5, "sel": [20, 40], "neuron": [2, 4, 8]},
-    },
-    "full": {
-        "bp": {"type": "bp", "rcut": 6.0, "sel": [46, 92]},
-        "loc_frame": {"type": "loc_frame", "rcut": 6.0, "sel_a": [16, 32], "sel_r": [30, 60],
-                      "axis_rule": WATER_RULE},
-        "se_e2_r": {"type": "se_e2_r", "rcut": 6.0, "rcut_smth": 0.5, "sel": [46, 92], "neuron": [5, 10, 20]},
-        "se_e2_a": {"type": "se_e2_a", "rcut": 6.0, "rcut_smth": 0.5, "sel": [46, 92], "neuron": [25, 50, 100],
-                    "axis_neuron": 16, "type_one_side": True},
-        "se_e3": {"type": "se_e3", "rcut": 5.8, "rcut_smth": 0.5, "sel": [40, 80], "neuron": [2, 4, 8]},
-    },
+_QUICK = {
+    "bp": {"type": "bp", "rcut": 6.0, "sel": [46, 92]},
+    "loc_frame": {"type": "loc_frame", "rcut": 6.0, "sel_a": [16, 32], "sel_r": [30, 60], "axis_rule": WATER_RULE},
+    "se_e2_r": {"type": "se_e2_r", "rcut": 6.0, "rcut_smth": 0.5, "sel": [46, 92], "neuron": [5, 10, 20]},
+    "se_e2_a": {"type": "se_e2_a", "rcut": 6.0, "rcut_smth": 0.5, "sel": [46, 92], "neuron": [25, 50, 100],
+                "axis_neuron": 16, "type_one_side": True},
+    "se_e3": {"type": "se_e3", "rcut": 4.0, "rcut_smth": 0.5, "sel": [20, 40], "neuron": [2, 4, 8]},
 }
+DESCRIPTORS = {"quick": _QUICK,
+               "full": {**_QUICK, "se_e3": {**_QUICK["se_e3"], "rcut": 5.8, "sel": [40, 80]}}}
 #: the shared training set-up per size: fitting widths, steps, learning-rate decay interval, MD length
 SIZES = {
     "quick": {"fitting": [120, 120, 120], "steps": 300, "decay_steps": 30, "md_ps": 0.25, "equil_ps": 0.05},
