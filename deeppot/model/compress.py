@@ -17,7 +17,6 @@ section) still reads it as the uncompressed model.
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import torch
@@ -27,25 +26,27 @@ from deeppot.core.env_mat import smooth_weight
 from deeppot.errors import ModelFileError
 
 
-def _power_matrix(dx: torch.Tensor, idx: torch.Tensor, n_cols: int, derivative: bool) -> torch.Tensor:
-    """Sparse (E, 6·K) matrix whose row e holds dx^p (or p·dx^(p-1)) at columns 6·idx_e + p.
-
-    Multiplying it by the (6·K, M) coefficient table evaluates every edge's polynomial in
-    one multithreaded sparse-dense product, instead of gathering 6·M coefficients per edge.
-    """
+def _powers(x: torch.Tensor, knots: torch.Tensor, lower: float, stride0: float, n0: int, upper: float,
+            stride1: float, n_last: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows ``6·k + p`` of each point's piece k (E, 6) and the weights dx^p (E, 6)."""
+    xf = x.reshape(-1)
+    idx0 = torch.floor((xf - lower) / stride0)
+    idx1 = n0 + torch.floor((xf - upper) / stride1)
+    idx = torch.where(xf < upper, idx0, idx1).clamp(0, n_last).long()
+    dx = xf - knots[idx]
     powers = [torch.ones_like(dx)]
     for _ in range(5):
         powers.append(powers[-1] * dx)
-    if derivative:
-        values = torch.stack([torch.zeros_like(dx)] + [p * powers[p - 1] for p in range(1, 6)], dim=1)
-    else:
-        values = torch.stack(powers, dim=1)
-    n = dx.shape[0]
-    crow = torch.arange(0, 6 * n + 1, 6, device=dx.device)
-    col = (idx.unsqueeze(1) * 6 + torch.arange(6, device=dx.device)).reshape(-1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(crow, col, values.reshape(-1), size=(n, n_cols), check_invariants=False)
+    return idx.unsqueeze(1) * 6 + torch.arange(6, device=x.device), torch.stack(powers, dim=1)
+
+
+def _evaluate(rows: torch.Tensor, weights: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """Σ_p weights[e, p] · table[rows[e, p]] for every point e: (E, columns of ``table``).
+
+    ``embedding_bag`` is this weighted gather-sum, done by one multithreaded kernel: no (E, 6, M)
+    intermediate (a gather of the coefficients) and no sparse-matrix set-up per call.
+    """
+    return torch.nn.functional.embedding_bag(rows, table, per_sample_weights=weights, mode="sum")
 
 
 class _QuinticTable(torch.autograd.Function):
@@ -55,21 +56,17 @@ class _QuinticTable(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, knots, table, lower, stride0, n0, upper, stride1, n_last):
-        xf = x.reshape(-1)
-        idx0 = torch.floor((xf - lower) / stride0)
-        idx1 = n0 + torch.floor((xf - upper) / stride1)
-        idx = torch.where(xf < upper, idx0, idx1).clamp(0, n_last).long()
-        dx = xf - knots[idx]
-        ctx.save_for_backward(dx, idx, table)
-        return _power_matrix(dx, idx, table.shape[0], derivative=False) @ table
+    def forward(ctx, x, module):
+        rows, weights = module.locate(x)
+        ctx.save_for_backward(rows, weights)
+        ctx.module = module
+        return _evaluate(rows, weights, module.table)
 
     @staticmethod
     def backward(ctx, grad_y):
-        dx, idx, table = ctx.saved_tensors
-        slope = _power_matrix(dx, idx, table.shape[0], derivative=True) @ table
-        grad_x = (grad_y * slope).sum(dim=1, keepdim=True)
-        return grad_x, None, None, None, None, None, None, None, None
+        rows, weights = ctx.saved_tensors
+        slope = _evaluate(rows, weights, ctx.module.slope_table)
+        return (grad_y * slope).sum(dim=1, keepdim=True), None
 
 
 class TabulatedEmbedding(nn.Module):
@@ -80,9 +77,15 @@ class TabulatedEmbedding(nn.Module):
         super().__init__()
         self.register_buffer("knots", knots)
         self.register_buffer("coef", coef)
-        # (6·K, M) layout for the sparse product: row 6k+p holds the dx^p coefficient of piece k
-        self.register_buffer("table", coef.flip(-1).permute(0, 2, 1).reshape(-1, coef.shape[1]).contiguous(),
-                             persistent=False)
+        # (6·K, M) layout: row 6k+p holds the dx^p coefficient of piece k; the slope table holds
+        # those of dy/dx = Σ p·c_p·dx^(p-1) in the same rows (row 6k+p: (p+1)·c_{p+1}), so value
+        # and slope share one set of rows and weights
+        powers_first = coef.flip(-1).permute(0, 2, 1)  # (K, 6, M), power p at [:, p]
+        slope = torch.zeros_like(powers_first)
+        slope[:, :5] = powers_first[:, 1:] * torch.arange(1, 6, dtype=coef.dtype).view(1, 5, 1)
+        m = coef.shape[1]
+        self.register_buffer("table", powers_first.reshape(-1, m).contiguous(), persistent=False)
+        self.register_buffer("slope_table", slope.reshape(-1, m).contiguous(), persistent=False)
         self.lower, self.upper = float(lower), float(upper)
         self.stride0, self.stride1 = float(stride0), float(stride1)
         self.n0 = int(round((upper - lower) / stride0))
@@ -91,20 +94,18 @@ class TabulatedEmbedding(nn.Module):
     def n_out(self) -> int:
         return self.coef.shape[1]
 
+    def locate(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Table rows and power weights of the points ``x`` (any shape, E values)."""
+        return _powers(x, self.knots, self.lower, self.stride0, self.n0, self.upper, self.stride1,
+                       self.knots.shape[0] - 1)
+
     def value_and_slope(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """G(x) and dG/dx (E, M) of the same pieces (the explicit-derivative path, no graph)."""
-        xf = x.reshape(-1)
-        idx0 = torch.floor((xf - self.lower) / self.stride0)
-        idx1 = self.n0 + torch.floor((xf - self.upper) / self.stride1)
-        idx = torch.where(xf < self.upper, idx0, idx1).clamp(0, self.knots.shape[0] - 1).long()
-        dx = xf - self.knots[idx]
-        n_cols = self.table.shape[0]
-        return (_power_matrix(dx, idx, n_cols, derivative=False) @ self.table,
-                _power_matrix(dx, idx, n_cols, derivative=True) @ self.table)
+        rows, weights = self.locate(x)
+        return _evaluate(rows, weights, self.table), _evaluate(rows, weights, self.slope_table)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _QuinticTable.apply(x, self.knots, self.table, self.lower, self.stride0, self.n0, self.upper,
-                                   self.stride1, self.knots.shape[0] - 1)
+        return _QuinticTable.apply(x, self)
 
 
 def _derivatives(net: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
