@@ -67,6 +67,8 @@ def main() -> None:
     parser.add_argument("--sweeps", type=int, default=30000)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--tests", type=int, default=8)
+    parser.add_argument("--mu-max", type=float, default=3.5, help="βμ of the training systems is drawn in [-1, mu-max]")
+    parser.add_argument("--batch", type=int, default=512, help="training minibatch (windows)")
     parser.add_argument("--out", default=str(HERE / "learned_out"))
     parser.add_argument("--redo", action="store_true")
     args = parser.parse_args()
@@ -77,14 +79,15 @@ def main() -> None:
 
     data_file, model_file = out / "data.npz", out / "c1net.pt"
     if args.redo or not data_file.exists():
-        data = simulate(args.systems, length=LENGTH, dx=DX, sweeps=args.sweeps, equilibration=args.sweeps // 10)
+        data = simulate(args.systems, length=LENGTH, dx=DX, sweeps=args.sweeps, equilibration=args.sweeps // 10,
+                        mu_range=(-1.0, args.mu_max))
         with atomic_path(data_file) as tmp:
             np.savez(tmp.open("wb"), rho=data.rho, v=data.v, mu=data.mu, dx=data.dx, sweeps=data.sweeps,
                      halves=data.halves)
     raw = np.load(data_file)
     data = RodData(float(raw["dx"]), raw["rho"], raw["v"], raw["mu"], int(raw["sweeps"]), raw["halves"])
     if args.redo or not model_file.exists():
-        net, info = train(data, epochs=args.epochs)
+        net, info = train(data, epochs=args.epochs, batch=args.batch)
         with atomic_path(model_file) as tmp:
             torch.save({"state": net.state_dict(), "half": net.half, "info": info}, tmp)
     saved = torch.load(model_file, weights_only=False)
