@@ -14,8 +14,9 @@ RMSE of both after the same number of steps.
 ``tta``: wall-clock time until the validation force RMSE (``numb_btch`` frames of data_2, every
 ``disp_freq`` steps) first reaches ``--target`` eV/Å, and the time from which it stays there:
 deeppot with ``examples/water/input_fast.json`` against DeePMD-kit with its example input.
-Writes one PNG with both learning curves against wall-clock; the final models are tested on
-all of data_2.
+DeePMD-kit is ended once ``--stop-factor`` times deeppot's time has passed without it reaching
+the target (the ratio is then printed as a lower bound). Writes one PNG with both learning
+curves against wall-clock; the final models are tested on all of data_2.
 
     python bench/bench_train.py --deepmd-python /path/to/dpvenv/bin/python [--mode throughput|tta|report]
 """
@@ -58,13 +59,18 @@ def make_input(workdir: Path, source: Path, steps: int | None, disp_freq: int, n
     return workdir / "input.json"
 
 
-def run_together(jobs: dict[str, tuple[list, Path]]) -> dict[str, list[tuple[float, list[str]]]]:
-    """Start all jobs at once; return per job the lcurve lines with their arrival time (s from start)."""
+def run_together(jobs: dict[str, tuple[list, Path]], stop=None) -> dict[str, list[tuple[float, list[str]]]]:
+    """Start all jobs at once; return per job the lcurve lines with their arrival time (s from start).
+
+    ``stop(seen, now)`` may name jobs to end early (terminated, not failed), e.g. a program that
+    has not reached an accuracy several times later than the other did.
+    """
     env = dict(os.environ, **THREADS)
     t0 = time.perf_counter()
     procs = {name: subprocess.Popen(cmd, cwd=wd, env=env, stdout=subprocess.DEVNULL,
                                     stderr=open(wd / "stderr.log", "w")) for name, (cmd, wd) in jobs.items()}
     seen: dict[str, list] = {name: [] for name in jobs}
+    stopped: set[str] = set()
     while True:
         now = time.perf_counter() - t0
         for name, (_, wd) in jobs.items():
@@ -75,11 +81,16 @@ def run_together(jobs: dict[str, tuple[list, Path]]) -> dict[str, list[tuple[flo
                     seen[name].append((now, fields))
         # written as it goes, so that a run cut short can still be reported (--mode report)
         (next(iter(jobs.values()))[1].parent / "timeline.json").write_text(json.dumps(seen))
+        for name in (stop(seen, now) if stop else ()):
+            if procs[name].poll() is None:
+                procs[name].terminate()
+                procs[name].wait()
+                stopped.add(name)
         if all(p.poll() is not None for p in procs.values()):
             break
         time.sleep(0.5)
     for name, p in procs.items():
-        if p.returncode != 0:
+        if p.returncode != 0 and name not in stopped:
             raise SystemExit(f"{name} failed:\n{(jobs[name][1] / 'stderr.log').read_text()[-2000:]}")
     return seen
 
@@ -167,6 +178,21 @@ def first_and_stay(times, values, target) -> tuple[float, float]:
     return first, stay
 
 
+def _reached_at(lines, header: Path, target: float) -> float | None:
+    if not lines or not header.exists():
+        return None
+    values = col(lines, header, "rmse_f_val")
+    return next((t for (t, _), v in zip(lines, values) if v <= target), None)
+
+
+def _stop_deepmd(seen, now: float, base: Path, args) -> list[str]:
+    """End DeePMD-kit once ``--stop-factor`` × deeppot's time to the target has passed without it getting there."""
+    ours = _reached_at(seen["deeppot"], base / "deeppot" / "lcurve.out", args.target)
+    if ours is None or _reached_at(seen["deepmd"], base / "deepmd" / "lcurve.out", args.target) is not None:
+        return []
+    return ["deepmd"] if now > args.stop_factor * ours else []
+
+
 def tta(args, dp: str, base: Path) -> None:
     load_before = "(not recorded)"
     if args.mode == "report":  # a run cut short: its time-stamped lcurves so far, no final test
@@ -179,7 +205,7 @@ def tta(args, dp: str, base: Path) -> None:
                            base / "deeppot")
         jobs["deepmd"] = ([dp, "--pt", "train", "input.json"], base / "deepmd")
         load_before = load()
-        seen = run_together(jobs)
+        seen = run_together(jobs, stop=lambda seen, now: _stop_deepmd(seen, now, base, args))
     curves = {}
     for name in seen:
         path = base / name / "lcurve.out"
@@ -187,15 +213,25 @@ def tta(args, dp: str, base: Path) -> None:
         curves[name] = (steps, times, col(seen[name], path, "rmse_f_val"), col(seen[name], path, "rmse_e_val"))
     (base / "curves.json").write_text(json.dumps(curves))
     nan = (float("nan"), float("nan"))
-    rmse = ({"deeppot": deeppot_rmse(base / "deeppot"), "deepmd": deepmd_rmse(dp, base / "deepmd")}
-            if args.mode != "report" else {"deeppot": nan, "deepmd": nan})
+    rmse = {"deeppot": nan, "deepmd": nan}
+    if args.mode != "report":
+        rmse["deeppot"] = deeppot_rmse(base / "deeppot")
+        try:  # a DeePMD-kit run ended early (--stop-factor) has no checkpoint to test
+            rmse["deepmd"] = deepmd_rmse(dp, base / "deepmd")
+        except SystemExit:
+            print("DeePMD-kit: no final checkpoint (its run was ended early); final-model test skipped")
     print(f"time to held-out force RMSE <= {args.target} eV/Å (validation: {args.numb_btch} frames of data_2 every "
           f"{args.disp_freq} steps), both programs at once; load average before {load_before}, after {load()}")
     print(f"{'':<40}{'deeppot fast':>14}{'DeePMD-kit':>14}{'ratio':>8}")
     res = {n: first_and_stay(curves[n][1], curves[n][2], args.target) for n in curves}
     idx = {n: next((k for k, v in enumerate(curves[n][2]) if v <= args.target), None) for n in curves}
-    print(f"{'first reached, s':<40}{res['deeppot'][0]:>14.0f}{res['deepmd'][0]:>14.0f}"
-          f"{res['deepmd'][0] / res['deeppot'][0]:>8.2f}")
+    if res["deepmd"][0] == res["deepmd"][0]:
+        ratio = f"{res['deepmd'][0] / res['deeppot'][0]:>8.2f}"
+    else:  # DeePMD-kit never got there: its whole run is a lower bound
+        ratio = f"{'> ' + format(curves['deepmd'][1][-1] / res['deeppot'][0], '.2f'):>8}"
+        print(f"DeePMD-kit did not reach {args.target} eV/Å in {curves['deepmd'][1][-1]:.0f} s "
+              f"({curves['deepmd'][0][-1]} steps; best {min(curves['deepmd'][2]):.3f}): the ratio is a lower bound")
+    print(f"{'first reached, s':<40}{res['deeppot'][0]:>14.0f}{res['deepmd'][0]:>14.0f}{ratio}")
     print(f"{'stays reached from, s':<40}{res['deeppot'][1]:>14.0f}{res['deepmd'][1]:>14.0f}"
           f"{res['deepmd'][1] / res['deeppot'][1]:>8.2f}")
     step_at = {n: (curves[n][0][idx[n]] if idx[n] is not None else -1) for n in curves}
@@ -241,7 +277,9 @@ def main():
     ap.add_argument("--numb-btch", type=int, default=10, help="tta: validation frames per lcurve line")
     ap.add_argument("--target", type=float, default=0.12)
     ap.add_argument("--fast-steps", type=int, default=None, help="tta: deeppot steps (default: input_fast.json's)")
-    ap.add_argument("--deepmd-steps", type=int, default=5000)
+    ap.add_argument("--deepmd-steps", type=int, default=20000)
+    ap.add_argument("--stop-factor", type=float, default=4.0,
+                    help="tta: end DeePMD-kit when it has not reached the target by this multiple of deeppot's time")
     ap.add_argument("--png", default=str(ROOT / "bench" / "time_to_accuracy.png"))
     ap.add_argument("--workdir", default=None)
     args = ap.parse_args()

@@ -48,7 +48,7 @@ def write_json(path: Path, data: dict) -> Path:
     return path
 
 
-def cg_input(steps: int, descriptor: str) -> dict:
+def cg_input(steps: int, descriptor: str, batch_size: int = 1) -> dict:
     """Force-only training input for the O sites (energy prefactors 0: there are no CG energies)."""
     descriptors = {
         "se_e2_a": {"type": "se_e2_a", "sel": [48], "rcut_smth": 0.5, "rcut": 6.0, "neuron": [8, 16, 32],
@@ -61,7 +61,7 @@ def cg_input(steps: int, descriptor: str) -> dict:
             "learning_rate": {"type": "exp", "start_lr": 2e-3, "stop_lr": 2e-5, "decay_steps": max(1, steps // 40)},
             "loss": {"type": "ener", "start_pref_e": 0, "limit_pref_e": 0, "start_pref_f": 1, "limit_pref_f": 1,
                      "start_pref_v": 0, "limit_pref_v": 0},
-            "training": {"training_data": {"systems": ["../cg_train"], "batch_size": 1},
+            "training": {"training_data": {"systems": ["../cg_train"], "batch_size": batch_size},
                          "validation_data": {"systems": ["../cg_valid"], "batch_size": 4, "numb_btch": 2},
                          "numb_steps": steps, "seed": 10, "disp_freq": max(1, steps // 30), "save_freq": steps}}
 
@@ -120,7 +120,7 @@ def run_stages(args) -> dict:
         write_cg_system(cg.subset(slice(cut, None)), cgmap, WORK / "cg_valid", force=True)
     cg_dir = WORK / "cg"
     if not (cg_dir / "cg.dp").exists():
-        write_json(cg_dir / "input.json", cg_input(args.cg_train_steps, args.descriptor))
+        write_json(cg_dir / "input.json", cg_input(args.cg_train_steps, args.descriptor, args.cg_batch))
         timings["cg_train_s"] = deeppot("train", "input.json", "--no-progress", cwd=cg_dir)
         deeppot("freeze", "-o", "cg.dp", cwd=cg_dir)
         save()
@@ -142,6 +142,8 @@ def main() -> None:
     ap.add_argument("--aa-steps", type=int, default=6000, help="atomistic MD steps of 0.5 fs")
     ap.add_argument("--equil-ps", type=float, default=0.5, help="atomistic equilibration to drop, ps")
     ap.add_argument("--cg-train-steps", type=int, default=3000)
+    ap.add_argument("--cg-batch", type=int, default=4,
+                    help="CG training frames per step (the mean force is ~2 %% of the loss: larger batches average the noise)")
     ap.add_argument("--descriptor", choices=("se_e2_a", "loc_frame"), default="se_e2_a")
     ap.add_argument("--cg-steps", type=int, default=3000, help="CG MD steps")
     ap.add_argument("--cg-dt-fs", type=float, default=2.0, help="CG MD timestep, fs")
