@@ -27,6 +27,13 @@ class TrainSection(Section):
     numb_models: int = Field(4, ge=2, description="ensemble size (members differ only in seed)")
     warm_steps: int | None = Field(None, ge=1, description="training steps of iterations ≥ 1, warm-started from "
                                    "the previous iteration's member (null: numb_steps of the input, from scratch)")
+    warm_start_lr: Positive | None = Field(
+        None, description="start_lr of warm-started members (DP-GEN's training_reuse_start_lr, 1e-4 there): "
+        "restarting a trained member at the scratch lr undoes much of its training (null: the input's)")
+    warm_start_pref_e: float | None = Field(
+        None, ge=0, description="start_pref_e of warm-started members (DP-GEN's training_reuse_start_pref_e, 0.1)")
+    warm_start_pref_f: float | None = Field(
+        None, ge=0, description="start_pref_f of warm-started members (DP-GEN's training_reuse_start_pref_f, 100)")
     seed: int = Field(0, ge=0, description="seed of member 0; member k uses seed + k")
 
 

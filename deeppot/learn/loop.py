@@ -176,6 +176,13 @@ class Learner:
         tr.update(training_data=data, seed=seed, save_ckpt="model.ckpt", disp_file="lcurve.out", stat_file=None)
         if warm and self.cfg["train"]["warm_steps"]:
             tr["numb_steps"] = self.cfg["train"]["warm_steps"]
+        if warm:  # DP-GEN's training_reuse_*: continue gently rather than retrain from a high lr
+            train = self.cfg["train"]
+            for key, section, field in (("warm_start_lr", "learning_rate", "start_lr"),
+                                        ("warm_start_pref_e", "loss", "start_pref_e"),
+                                        ("warm_start_pref_f", "loss", "start_pref_f")):
+                if train.get(key) is not None:
+                    raw.setdefault(section, {})[field] = train[key]
         raw["model"]["descriptor"]["seed"] = seed
         raw["model"].setdefault("fitting_net", {})["seed"] = seed
         raw["model"]["type_map"] = self.cfg["type_map"]

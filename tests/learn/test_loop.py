@@ -134,3 +134,18 @@ def test_schedule_advances_a_stage_each_time_the_accurate_fraction_reaches_the_t
         (tmp_path / f"iter.{it:03d}" / "summary.json").write_text(json.dumps({"accurate_fraction": fraction}))
     # stage 0 passed at iteration 1 (0.95); stage 1 passed at iteration 4 (0.9 ≥ 0.9): converged
     assert [learner.stage_of(it) for it in range(6)] == [0, 0, 1, 1, 1, None]
+
+
+def test_warm_started_members_take_the_warm_lr_and_prefactors_and_iteration_0_the_input_s(tmp_path):
+    from deeppot.learn.config import load_learn_input
+    from deeppot.learn.loop import Learner
+
+    path = tiny_learn_input(tmp_path, train={"input": "train.json", "numb_models": 2, "warm_steps": 6,
+                                             "warm_start_lr": 5e-4, "warm_start_pref_f": 100})
+    learner = Learner(load_learn_input(path), str(path))
+    scratch, warm = learner.member_config(0, 1, warm=False), learner.member_config(1, 1, warm=True)
+    assert scratch["learning_rate"]["start_lr"] == 3e-3 and scratch["loss"]["start_pref_f"] == 1000
+    assert scratch["training"]["numb_steps"] == 12
+    assert warm["learning_rate"]["start_lr"] == 5e-4 and warm["loss"]["start_pref_f"] == 100
+    assert warm["loss"]["start_pref_e"] == 0.02  # not given: the input's
+    assert warm["training"]["numb_steps"] == 6 and warm["training"]["seed"] == scratch["training"]["seed"]

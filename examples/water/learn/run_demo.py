@@ -5,9 +5,10 @@
 
 Steps (each skipped when its output exists, so the script resumes):
 
-1. reference data with ASE + tblite (GFN1-xTB) Langevin MD: ``work/ref/init`` (8 frames of a 300 K
-   run, the loop's only starting data) and ``work/ref/test`` (frames of an independent 400 K run
-   from another random box, never used in training);
+1. reference data with ASE + tblite (GFN1-xTB): a random box relaxed, thermalised for 150 fs, then
+   Langevin MD: ``work/ref/init`` (8 frames over 100 fs at 300 K, the loop's only starting data)
+   and ``work/ref/test`` (16 frames over 160 fs of an independent 400 K run from another random
+   box, never used in training);
 2. ``deeppot learn learn.json`` (the Python API, same thing);
 3. the point of selecting: the same number of labels picked at random from the exploration frames
    the loop did not select, GFN1-xTB labelled; a model trained from scratch with train.json on
@@ -33,11 +34,19 @@ WORK = HERE / "work"
 log = logging.getLogger("demo")
 
 
-def gfn1_md(seed: int, temperature_K: float, steps: int, sample_from: int, every: int, path: Path) -> None:
-    """ASE Langevin MD of 16 waters with tblite GFN1-xTB; frames from ``sample_from`` on, as DeePMD npy."""
+def gfn1_md(seed: int, temperature_K: float, equilibrate: int, sample: int, every: int, path: Path) -> None:
+    """16 waters with tblite GFN1-xTB: relaxed, thermalised, then sampled; frames as DeePMD npy.
+
+    A random-insertion box is far from equilibrium: MD started from it heats to ~600 K before a
+    thermostat catches it, and frames from that transient are poor starting data (the first
+    version of this demo did that). So the box is first relaxed (FIRE, f_max 0.3 eV/Å), then
+    thermalised for ``equilibrate`` steps with a strong Langevin friction (0.1/fs), and only then
+    sampled every ``every`` steps for ``sample`` steps with a weak one (0.01/fs).
+    """
     from ase import units
     from ase.md.langevin import Langevin
     from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+    from ase.optimize import FIRE
     from tblite.ase import TBLite
 
     from deeppot.data import write_deepmd_npy
@@ -47,26 +56,36 @@ def gfn1_md(seed: int, temperature_K: float, steps: int, sample_from: int, every
 
     atoms = water_box(16, seed=seed)
     atoms.calc = TBLite(method="GFN1-xTB", verbosity=0)
-    MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=np.random.default_rng(seed))
-    dyn = Langevin(atoms, 0.5 * units.fs, temperature_K=temperature_K, friction=0.02 / units.fs,
-                   rng=np.random.default_rng(seed + 1))
-    frames = []
     t0 = time.perf_counter()
+    FIRE(atoms, logfile=None).run(fmax=0.3, steps=150)
+    log.info("GFN1-xTB seed %d: relaxed, max force %.2f eV/Å, %.0f s", seed,
+             float(np.abs(atoms.get_forces()).max()), time.perf_counter() - t0)
+    MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=np.random.default_rng(seed))
+    rng = np.random.default_rng(seed + 1)
+    frames = []
 
-    def sample():
+    def report(dyn, total):
         step = dyn.get_number_of_steps()
-        if step % 20 == 0:
-            log.info("GFN1-xTB MD seed %d, %g K: step %d/%d, T %.0f K, %.0f s", seed, temperature_K, step, steps,
+        if step % 50 == 0:
+            log.info("GFN1-xTB MD seed %d, %g K: step %d/%d, T %.0f K, %.0f s", seed, temperature_K, step, total,
                      atoms.get_temperature(), time.perf_counter() - t0)
-        if step >= sample_from and (step - sample_from) % every == 0:
+
+    hot = Langevin(atoms, 0.5 * units.fs, temperature_K=temperature_K, friction=0.1 / units.fs, rng=rng)
+    hot.attach(lambda: report(hot, equilibrate), interval=1)
+    hot.run(equilibrate)
+    dyn = Langevin(atoms, 0.5 * units.fs, temperature_K=temperature_K, friction=0.01 / units.fs, rng=rng)
+
+    def record():
+        report(dyn, sample)
+        if dyn.get_number_of_steps() % every == 0:
             frames.append((atoms.positions.copy(), np.asarray(atoms.cell).copy(), atoms.get_potential_energy(),
                            atoms.get_forces().copy(), virial_from_stress(atoms.get_stress(), atoms.get_volume())))
 
-    dyn.attach(sample, interval=1)
-    dyn.run(steps)
+    dyn.attach(record, interval=1)
+    dyn.run(sample)
     type_map = ["O", "H"]
     atype = np.array([type_map.index(s) for s in atoms.get_chemical_symbols()])
-    coord, box, energy, force, virial = (np.asarray(x) for x in zip(*frames))
+    coord, box, energy, force, virial = (np.asarray(x) for x in zip(*frames[1:]))  # frames[0]: the thermalised start
     write_deepmd_npy(System(str(path), type_map, atype, coord, box, energy, force, virial).validate(), path)
 
 
@@ -213,9 +232,9 @@ def main() -> None:
 
     WORK.mkdir(exist_ok=True)
     if not (WORK / "ref" / "init").exists():
-        timed("reference_md_300K", lambda: gfn1_md(1, 300.0, 160, 90, 10, WORK / "ref" / "init"))
+        timed("reference_md_300K", lambda: gfn1_md(1, 300.0, 300, 200, 25, WORK / "ref" / "init"))
     if not (WORK / "ref" / "test").exists():
-        timed("reference_md_400K", lambda: gfn1_md(2, 400.0, 200, 60, 20, WORK / "ref" / "test"))
+        timed("reference_md_400K", lambda: gfn1_md(2, 400.0, 300, 320, 20, WORK / "ref" / "test"))
     from deeppot.learn.config import load_learn_input
     from deeppot.learn.loop import Learner
     from deeppot.learn.report import table
