@@ -123,6 +123,24 @@ class Descriptor(nn.Module):
         """Check the section's arrays against its JSON (:mod:`deeppot.model.shape_check`); return dim_out."""
         raise NotImplementedError
 
+    @staticmethod
+    def stats_refs(c, desc: dict, path: str, size: int, out: dict) -> None:
+        """Record the size bound of the section's ``davg`` / ``dstd`` datasets (``check_file_section``)."""
+        from deeppot.model.limits import ref_shape
+
+        var = c.obj(desc, "@variables", path)
+        for name in ("davg", "dstd"):
+            ref_shape(c, var, name, path, size, out)
+
+    @staticmethod
+    def expect_stats(desc: dict, ntypes: int, width: int, where: str) -> None:
+        """``davg`` / ``dstd`` hold (ntypes, width) values (``check_arrays``)."""
+        from deeppot.model.shape_check import expect_shape
+
+        for name in ("davg", "dstd"):
+            expect_shape(where, f"model.descriptor.@variables.{name}", desc.get("@variables", {}).get(name),
+                         (ntypes, width), size_only=True)
+
     @classmethod
     def config_size(cls, c, desc: dict, type_map: list[str]) -> tuple[int, int]:  # pragma: no cover - abstract
         """(dim_out, network weights) a checkpoint's build-time section declares, checked for size."""

@@ -47,8 +47,7 @@ from deeppot.core.descriptor.base import STD_FLOOR, Descriptor, EdgeBatch
 from deeppot.core.descriptor.registry import register
 from deeppot.core.network_io import as_numpy, dtype_of, precision_name
 from deeppot.errors import ConfigError
-from deeppot.model.limits import MAX_RCUT, Checker, check_sel, ref_shape
-from deeppot.model.shape_check import expect_shape
+from deeppot.model.limits import MAX_RCUT, Checker, check_sel
 from deeppot.schema.base import fail, show, validate_section
 from deeppot.schema.descriptor import Cutoff, DescriptorSection, check_sel_value
 
@@ -426,9 +425,7 @@ class DescriptorBP(Descriptor):
         check_sel(c, desc, path, ntypes, ("sel",))
         c.number(desc, "rcut_ang", path, 1e-3, rcut, default=rcut)
         width = _file_width(c, desc, ntypes, path)
-        var = c.obj(desc, "@variables", path)
-        for name in ("davg", "dstd"):
-            ref_shape(c, var, name, path, ntypes * width, out)
+        cls.stats_refs(c, desc, path, ntypes * width, out)
 
     @classmethod
     def check_arrays(cls, desc: dict, ntypes: int, where: str) -> int:
@@ -437,9 +434,7 @@ class DescriptorBP(Descriptor):
             for row in desc.get(name, []):
                 per_type[int(row[0])] += 1
         dim_out = max(per_type)
-        for name in ("davg", "dstd"):
-            expect_shape(where, f"model.descriptor.@variables.{name}", desc.get("@variables", {}).get(name),
-                         (ntypes, dim_out), size_only=True)
+        cls.expect_stats(desc, ntypes, dim_out, where)
         return dim_out
 
     @classmethod

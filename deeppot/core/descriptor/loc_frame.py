@@ -33,8 +33,7 @@ from deeppot.core.descriptor.registry import register
 from deeppot.core.neighbor import slot_index
 from deeppot.core.network_io import as_numpy, dtype_of, precision_name
 from deeppot.errors import ConfigError, DataError
-from deeppot.model.limits import MAX_NNEI, MAX_NTYPES, MAX_RCUT, MAX_SEL, Checker, check_sel, ref_shape
-from deeppot.model.shape_check import expect_shape
+from deeppot.model.limits import MAX_NNEI, MAX_NTYPES, MAX_RCUT, MAX_SEL, Checker, check_sel
 from deeppot.schema.base import validate_section
 from deeppot.schema.descriptor import Cutoff, DescriptorSection
 
@@ -216,17 +215,12 @@ class DescriptorLocFrame(Descriptor):
         c.number(desc, "rcut", path, 1e-3, MAX_RCUT)
         check_sel(c, desc, path, ntypes, ("sel_a", "sel_r"))
         c.int_list(desc, "axis_rule", path, -1, MAX_NNEI, 6 * MAX_NTYPES, length=6 * ntypes)
-        var = c.obj(desc, "@variables", path)
-        size = ntypes * (4 * sum(desc["sel_a"]) + sum(desc["sel_r"]))
-        for name in ("davg", "dstd"):
-            ref_shape(c, var, name, path, size, out)
+        cls.stats_refs(c, desc, path, ntypes * (4 * sum(desc["sel_a"]) + sum(desc["sel_r"])), out)
 
     @classmethod
     def check_arrays(cls, desc: dict, ntypes: int, where: str) -> int:
         dim_out = 4 * sum(desc["sel_a"]) + sum(desc["sel_r"])
-        for name in ("davg", "dstd"):
-            expect_shape(where, f"model.descriptor.@variables.{name}", desc.get("@variables", {}).get(name),
-                         (ntypes, dim_out), size_only=True)
+        cls.expect_stats(desc, ntypes, dim_out, where)
         return dim_out
 
     @classmethod

@@ -27,9 +27,8 @@ from deeppot.model.limits import (
     Checker,
     check_collection,
     check_sel,
-    ref_shape,
 )
-from deeppot.model.shape_check import check_network, expect_shape
+from deeppot.model.shape_check import check_network
 from deeppot.schema.base import validate_section
 
 
@@ -196,18 +195,14 @@ class SeDescriptor(Descriptor):
         c.number(desc, "env_protection", path, 0.0, 1e3, default=0.0)
         c.text(desc, "activation_function", path, required=False)
         check_collection(c, desc, "embeddings", path, ntypes * ntypes, None, out, params)
-        var = c.obj(desc, "@variables", path)
-        for name in ("davg", "dstd"):
-            ref_shape(c, var, name, path, ntypes * nnei * cls.ncol, out)
+        cls.stats_refs(c, desc, path, ntypes * nnei * cls.ncol, out)
 
     @classmethod
     def check_arrays(cls, desc: dict, ntypes: int, where: str) -> int:
         for k, net in enumerate(desc["embeddings"]["networks"]):
             check_network(where, f"model.descriptor.embeddings.networks[{k}]", net, [1, *desc["neuron"]])
         nnei = sum(desc["sel"])
-        for name in ("davg", "dstd"):
-            expect_shape(where, f"model.descriptor.@variables.{name}", desc.get("@variables", {}).get(name),
-                         (ntypes, nnei * cls.ncol), size_only=True)
+        cls.expect_stats(desc, ntypes, nnei * cls.ncol, where)
         return cls.file_dim_out(desc)
 
     @classmethod
