@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from deeppot.core.neighbor import build_edges, check_sel, neighbor_counts
-from deeppot.core.network import MLP
+from deeppot.core.network import MLP, tanh_affine
 
 #: embedding/fitting activations the hand-written derivative covers (others use autograd)
 _ACT_OK = ("tanh",)
@@ -225,13 +225,8 @@ def embed_with_tangent(net, s: torch.Tensor):
     x, dx = s, None
     layers = list(net.layers)
     for k, layer in enumerate(layers):
-        if dx is None and layer.n_in == 1:
-            z = torch.addmm(layer.b, x, layer.w) if x.shape[0] else x @ layer.w + layer.b
-            dz = layer.w  # (1, n_out), broadcast over rows
-        else:
-            z = torch.addmm(layer.b, x, layer.w)
-            dz = dx @ layer.w
-        t = torch.tanh(z)
+        t = tanh_affine(layer.b, x, layer.w) if x.shape[0] else torch.tanh(x @ layer.w + layer.b)
+        dz = layer.w if dx is None and layer.n_in == 1 else dx @ layer.w  # (1, n_out) broadcasts over rows
         y, dy = t, _tanh_backward(dz.expand_as(t), t)
         if layer.idt is not None:
             y, dy = y * layer.idt, dy * layer.idt
@@ -265,7 +260,7 @@ def fit_with_gradient(net, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
     saved = []
     h = x
     for layer in net.layers[:-1]:
-        t = torch.tanh(torch.addmm(layer.b, h, layer.w))
+        t = tanh_affine(layer.b, h, layer.w)
         y = t * layer.idt if layer.idt is not None else t
         saved.append((layer, t))
         h = _skip(layer, y, h)

@@ -18,8 +18,50 @@ import math
 import torch
 from torch import nn
 
+
+class _Tanh(torch.autograd.Function):
+    """tanh computed as 2σ(2z) − 1, differentiated as torch's tanh (g·(1 − t²), from the output).
+
+    Why: torch's CPU tanh kernel is 3-5x slower than its logistic-function kernel (measured on
+    this project's AVX-512 build: float64 21 ms against 6.7 ms for 2.6 M values, one thread), and
+    tanh of the embedding nets is a quarter of a model evaluation. The identity is exact; the
+    rounding differs from torch.tanh by at most a few 1e-16 in float64 (1e-7 in float32). The
+    backward is torch's own tanh_backward of the saved output, so higher derivatives (forces in
+    the loss) work as for torch.tanh.
+    """
+
+    @staticmethod
+    def forward(ctx, z2):  # z2 = 2z: returns tanh(z2 / 2)
+        t = torch.sigmoid(z2).mul_(2.0).sub_(1.0)
+        ctx.save_for_backward(t)
+        return t
+
+    @staticmethod
+    def backward(ctx, grad):
+        (t,) = ctx.saved_tensors
+        return torch.ops.aten.tanh_backward(grad, t).mul_(0.5)  # t = tanh(z2 / 2)
+
+
+def tanh(z: torch.Tensor) -> torch.Tensor:
+    """tanh z (see :class:`_Tanh` for why not torch.tanh)."""
+    return tanh_affine(None, z, None)
+
+
+def tanh_affine(b: torch.Tensor | None, x: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
+    """tanh(x W + b) (``w`` None: tanh x), with the factor 2 of 2σ(2z) − 1 folded into the matrix product."""
+    if w is None:
+        z2 = 2.0 * x
+    elif x.dim() == 2:
+        z2 = torch.addmm(b, x, w, beta=2.0, alpha=2.0) if b is not None else 2.0 * (x @ w)
+    else:
+        z2 = 2.0 * (x @ w + b if b is not None else x @ w)
+    if torch.is_grad_enabled() and z2.requires_grad:
+        return _Tanh.apply(z2)
+    return z2.sigmoid_().mul_(2.0).sub_(1.0)
+
+
 ACTIVATIONS = {
-    "tanh": torch.tanh,
+    "tanh": tanh,
     "gelu": nn.functional.gelu,
     "relu": torch.relu,
     "relu6": nn.functional.relu6,
@@ -63,11 +105,14 @@ class Layer(nn.Module):
         return self.w.shape[1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.b is not None:
-            y = torch.addmm(self.b, x, self.w) if x.dim() == 2 else x @ self.w + self.b
+        if self.activation == "tanh":
+            y = tanh_affine(self.b, x, self.w)
         else:
-            y = x @ self.w
-        y = ACTIVATIONS[self.activation](y)
+            if self.b is not None:
+                y = torch.addmm(self.b, x, self.w) if x.dim() == 2 else x @ self.w + self.b
+            else:
+                y = x @ self.w
+            y = ACTIVATIONS[self.activation](y)
         if self.idt is not None:
             y = y * self.idt
         if self.skip == 1:

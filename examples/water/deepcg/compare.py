@@ -90,13 +90,15 @@ def noise_floor(work: Path) -> dict:
     return out
 
 
-def compare(work: Path, out: Path, timings: dict, args) -> None:
+def compare(work: Path, out: Path, timings: dict, args, aa_runs: list[Path]) -> None:
+    """``aa_runs``: the atomistic MD directories; their frames (after equilibration) are joined in order."""
     frame_fs = 10.0
     if args.source == "dft":  # the AIMD frames themselves are the atomistic ensemble
         data = Path(__file__).resolve().parent.parent / "data"
         aa = [f for name in ("data_0", "data_1", "data_2") for f in oxygen_frames(data / name, 0)]
     else:
-        aa = oxygen_frames(work / "aa_md" / "md_out" / "traj.extxyz", int(args.equil_ps * 1000 / frame_fs))
+        skip = int(args.equil_ps * 1000 / frame_fs)
+        aa = [f for run in aa_runs for f in oxygen_frames(run / "md_out" / "traj.extxyz", skip)]
     cg_frame_fs = max(1, round(frame_fs / args.cg_dt_fs)) * args.cg_dt_fs  # as deepcg.md_input sets traj_every
     cg = oxygen_frames(work / "cg_md" / "md_out" / "traj.extxyz", int(args.cg_equil_ps * 1000 / cg_frame_fs))
     half = len(aa) // 2
@@ -138,7 +140,8 @@ def compare(work: Path, out: Path, timings: dict, args) -> None:
         f"Force-matching loss of the CG model (eV²/Å² per component): training frames {noise['train']:.4f}, held-out "
         f"{noise['valid']:.4f}; a zero force would give {noise['mean_force_sq']:.4f}. The held-out figure is an "
         "upper bound of the noise floor ⟨|f − F|²⟩/3.",
-        f"Sampling: atomistic {len(aa)} O frames ({len(aa) * frame_fs / 1000:.2f} ps after {args.equil_ps} ps), "
+        f"Sampling: atomistic {len(aa)} O frames ({len(aa) * frame_fs / 1000:.2f} ps in {len(aa_runs)} run(s), each "
+        f"after {args.equil_ps} ps; halves: the first and second {half} frames), "
         f"CG {len(cg)} frames ({len(cg) * cg_frame_fs / 1000:.2f} ps after {args.cg_equil_ps} ps); "
     ]
     if args.source == "dft":

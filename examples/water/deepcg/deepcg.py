@@ -76,6 +76,11 @@ def md_input(structure: str, model: str, dt_fs: float, steps: int, frame: int | 
     return cfg
 
 
+def aa_runs(work: Path, n: int) -> list[Path]:
+    """The atomistic MD directories: ``aa_md`` (the first run), then ``aa_md2`` ... ``aa_md<n>``."""
+    return [work / ("aa_md" if k == 1 else f"aa_md{k}") for k in range(1, n + 1)]
+
+
 def map_dft(work: Path) -> None:
     """``--source dft``: the bundled AIMD frames (forces on the O) as the atomistic data; data_2 held out."""
     from deeppot.cg import map_trajectories, write_cg_system
@@ -102,22 +107,37 @@ def run_stages(args) -> dict:
         timings["aa_train_s"] = deeppot("train", HERE / "aa_input.json", "--no-progress", cwd=aa)
         deeppot("freeze", "-o", "water.dp", cwd=aa)
         save()
-    aa_md = WORK / "aa_md"
-    if args.source == "aa" and not md_done(aa_md, args.aa_steps):
-        write_json(aa_md / "md.json", md_input(str(HERE.parent / "data" / "data_2"), "../aa/water.dp", AA_DT_FS,
-                                               args.aa_steps, frame=0))
-        timings["aa_md_s"] = deeppot("md", "md.json", "--force", cwd=aa_md)
+    runs = aa_runs(WORK, args.aa_runs) if args.source == "aa" else []
+    for k, aa_md in enumerate(runs, start=1):
+        if md_done(aa_md, args.aa_steps):
+            continue
+        model = "../aa/water.dp"
+        if args.aa_compress:  # tabulated embedding: ~2x faster MD, forces within ~1e-3 eV/Å of the network's
+            if not (aa / "water_compressed.dp").exists():
+                deeppot("compress", "-i", "water.dp", "-o", "water_compressed.dp", "--data",
+                        HERE.parent / "data" / "data_2", cwd=aa)
+            model = "../aa/water_compressed.dp"
+        # independent runs: their own thermostat seed and starting frame of the held-out DFT system
+        cfg = md_input(str(HERE.parent / "data" / "data_2"), model, AA_DT_FS, args.aa_steps, frame=(k - 1) * 13 % 80)
+        write_json(aa_md / "md.json", dict(cfg, seed=k))
+        timings[f"aa_md_s{'' if k == 1 else k}"] = deeppot("md", "md.json", "--force", cwd=aa_md)
         timings["aa_md_ps"] = args.aa_steps * AA_DT_FS / 1000
         save()
-    if args.source == "aa" and not (WORK / "cg_valid").exists():
+    sources = [str(run / "md_out" / "traj.extxyz") for run in runs]
+    mapped = WORK / "cg_train" / "sources.json"
+    if runs and not (mapped.exists() and json.loads(mapped.read_text()) == sources):
         from deeppot.cg import map_trajectories, write_cg_system
+        from deeppot.cg.mapping import concatenate
 
         skip = int(args.equil_ps * 1000 / FRAME_FS)
-        print(f"deeppot cg map {aa_md / 'md_out' / 'traj.extxyz'} --site O --skip {skip}  (then split 80/20)")
-        cg, cgmap = map_trajectories([aa_md / "md_out" / "traj.extxyz"], site=["O"], skip=skip)
-        cut = int(0.8 * cg.nframes)
-        write_cg_system(cg.subset(slice(0, cut)), cgmap, WORK / "cg_train", force=True)
-        write_cg_system(cg.subset(slice(cut, None)), cgmap, WORK / "cg_valid", force=True)
+        print(f"deeppot cg map {' '.join(sources)} --site O --skip {skip}  (then the last 20 % of each run held out)")
+        parts = [map_trajectories([Path(src)], site=["O"], skip=skip) for src in sources]
+        cgmap = parts[0][1]
+        train = [cg.subset(slice(0, int(0.8 * cg.nframes))) for cg, _ in parts]
+        valid = [cg.subset(slice(int(0.8 * cg.nframes), None)) for cg, _ in parts]
+        write_cg_system(concatenate(train, "cg_train"), cgmap, WORK / "cg_train", force=True)
+        write_cg_system(concatenate(valid, "cg_valid"), cgmap, WORK / "cg_valid", force=True)
+        write_json(mapped, sources)
     cg_dir = WORK / "cg"
     if not (cg_dir / "cg.dp").exists():
         write_json(cg_dir / "input.json", cg_input(args.cg_train_steps, args.descriptor, args.cg_batch))
@@ -140,10 +160,15 @@ def run_stages(args) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--aa-steps", type=int, default=6000, help="atomistic MD steps of 0.5 fs")
+    ap.add_argument("--aa-runs", type=int, default=1,
+                    help="independent atomistic MD runs (own seed and starting frame), all mapped and compared")
+    ap.add_argument("--aa-compress", action="store_true",
+                    help="run the atomistic MD with the compressed model (deeppot compress), about 2x faster")
     ap.add_argument("--equil-ps", type=float, default=0.5, help="atomistic equilibration to drop, ps")
     ap.add_argument("--cg-train-steps", type=int, default=3000)
     ap.add_argument("--cg-batch", type=int, default=4,
-                    help="CG training frames per step (the mean force is ~2 %% of the loss: larger batches average the noise)")
+                    help="CG training frames per step (the mean force is ~2 %% of the loss: "
+                         "larger batches average the noise)")
     ap.add_argument("--descriptor", choices=("se_e2_a", "loc_frame"), default="se_e2_a")
     ap.add_argument("--cg-steps", type=int, default=3000, help="CG MD steps")
     ap.add_argument("--cg-dt-fs", type=float, default=2.0, help="CG MD timestep, fs")
@@ -162,7 +187,7 @@ def main() -> None:
     from compare import compare
 
     out = Path(args.out).resolve() if args.out else (HERE if args.source == "aa" else HERE / "dft")
-    compare(WORK, out, timings, args)
+    compare(WORK, out, timings, args, aa_runs(WORK, args.aa_runs) if args.source == "aa" else [])
 
 
 if __name__ == "__main__":
