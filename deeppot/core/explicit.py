@@ -367,17 +367,9 @@ def _chunk(model, t: int, lo: int, hi: int, parts, empty_t, force, vir, pf):
             continue
         rij, rt, rhat, d0, d1, q = (x[a:b, :w] for x in (rij, rt, rhat, d0, d1, q))
         std = std[a:b]
-        net = desc.embeddings[blk.net]
-        if hasattr(net, "value_and_slope"):  # compressed: the table's own slope
-            (g, gp), g_skip, gp_skip, skip = net.value_and_slope(rt[..., :1].reshape(-1, 1)), None, None, 0
-        else:
-            g, gp, g_skip, gp_skip, skip = embed_with_tangent(net, rt[..., :1].reshape(-1, 1))
-        g, gp = g.view(n, w, -1), gp.view(n, w, -1)
-        if skip:
-            g_skip, gp_skip = g_skip.view(n, w, -1), gp_skip.view(n, w, -1)
-        contrib = _contract_t(g, g_skip, skip, rt)
+        contrib, backward = _embed_and_contract(desc.embeddings[blk.net], rt, n, w)
         s_mat = contrib if s_mat is None else s_mat + contrib
-        saved.append((blk.neighbor[a:b, :w], rij, rt, rhat, d0, d1, q, std, (g, g_skip, gp, gp_skip, skip)))
+        saved.append((blk.neighbor[a:b, :w], rij, rhat, d0, d1, q, std, backward))
     s_mat = (torch.einsum("j,jmc->mc", n_empty, empty_t) + s_mat) if s_mat is not None else \
         torch.einsum("j,jmc->mc", n_empty, empty_t).expand(n, m, 4)
     t_mat = s_mat / nnei
@@ -391,9 +383,8 @@ def _chunk(model, t: int, lo: int, hi: int, parts, empty_t, force, vir, pf):
                                                           (0, 0, 0, m - axis))
     g_s = g_t / nnei
     centers = torch.arange(lo, hi)
-    for neighbor, rij, rt, rhat, d0, d1, q, std, (g, g_skip, gp, gp_skip, skip) in saved:
-        g_rt = _contract_g(g, g_skip, skip, g_s)                                   # ∂E/∂R̃ through T
-        g_hat = (_contract_g(gp, gp_skip, skip, g_s) * rt).sum(-1, keepdim=True)   # ∂E/∂ŝ through G
+    for neighbor, rij, rhat, d0, d1, q, std, backward in saved:
+        g_rt, g_hat = backward(g_s)  # ∂E/∂R̃ through T, ∂E/∂ŝ through G
         g_raw = torch.cat([g_rt[..., :1] + g_hat, g_rt[..., 1:]], dim=-1) / std
         radial = g_raw[..., :1] * d0 + (g_raw[..., 1:] * rij).sum(-1, keepdim=True) * d1
         g_edge = radial * rhat + q * g_raw[..., 1:]               # ∂E/∂r_ij (n, w, 3)
@@ -402,6 +393,25 @@ def _chunk(model, t: int, lo: int, hi: int, parts, empty_t, force, vir, pf):
         if vir is not None:
             vir = vir.index_add(0, pf.frame_of_atom[lo:hi], -torch.einsum("nwa,nwb->nab", g_edge, rij))
     return e, force, vir
+
+
+def _embed_and_contract(net, rt: torch.Tensor, n: int, w: int):
+    """Gᵀ R̃ of one block (n, M, 4), and a function of ∂E/∂(Gᵀ R̃) giving ∂E/∂R̃ (n, w, 4), ∂E/∂ŝ (n, w, 1)."""
+    if hasattr(net, "contract") and not torch.is_grad_enabled():  # compressed: fused table kernels
+        rt = rt.contiguous()
+        return net.contract(rt), lambda g_s: net.contract_backward(rt, g_s)
+    if hasattr(net, "value_and_slope"):  # compressed, differentiable: the table's own slope
+        (g, gp), g_skip, gp_skip, skip = net.value_and_slope(rt[..., :1].reshape(-1, 1)), None, None, 0
+    else:
+        g, gp, g_skip, gp_skip, skip = embed_with_tangent(net, rt[..., :1].reshape(-1, 1))
+    g, gp = g.view(n, w, -1), gp.view(n, w, -1)
+    if skip:
+        g_skip, gp_skip = g_skip.view(n, w, -1), gp_skip.view(n, w, -1)
+
+    def backward(g_s):
+        return _contract_g(g, g_skip, skip, g_s), (_contract_g(gp, gp_skip, skip, g_s) * rt).sum(-1, keepdim=True)
+
+    return _contract_t(g, g_skip, skip, rt), backward
 
 
 def _empty_slot_table(desc) -> torch.Tensor:

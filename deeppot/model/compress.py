@@ -107,6 +107,31 @@ class TabulatedEmbedding(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return _QuinticTable.apply(x, self)
 
+    def _grid(self) -> tuple:
+        return (self.knots.numpy(), self.lower, self.stride0, self.n0, self.upper, self.stride1,
+                self.knots.shape[0] - 1)
+
+    def contract(self, rt: torch.Tensor) -> torch.Tensor:
+        """Gᵀ R̃ per centre (n, M, 4) from contiguous rows R̃ (n, w, 4), G never formed (no graph)."""
+        from deeppot.model.table_kernels import contract, run_split
+
+        out = rt.new_empty((rt.shape[0], self.n_out, 4))
+        run_split(contract, rt.shape[0], rt.numpy(), self.table.numpy(), *self._grid(), out.numpy(),
+                  threads=torch.get_num_threads())
+        return out
+
+    def contract_backward(self, rt: torch.Tensor, g_s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """∂E/∂R̃ (n, w, 4) and ∂E/∂ŝ (n, w, 1) from ∂E/∂(Gᵀ R̃) ``g_s`` (n, M, 4) (see :meth:`contract`)."""
+        from deeppot.model.table_kernels import contract_backward, run_split
+
+        g_s = g_s.contiguous()
+        g_rt = torch.empty_like(rt)
+        g_hat = rt.new_empty(rt.shape[:2])
+        run_split(contract_backward, rt.shape[0], rt.numpy(), g_s.numpy(), self.table.numpy(),
+                  self.slope_table.numpy(), *self._grid(), g_rt.numpy(), g_hat.numpy(),
+                  threads=torch.get_num_threads())
+        return g_rt, g_hat.unsqueeze(-1)
+
 
 def _derivatives(net: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """y, y', y'' of a scalar-input net at points x (K,), each (K, M), by forward-mode AD."""

@@ -61,3 +61,45 @@ def test_compressed_file_round_trip_and_cli(pair, parity_dir, tmp_path):
                           "-o", str(tmp_path / "cc.dp")], capture_output=True, text=True)
     assert run.returncode == 2 and run.stderr.strip().endswith("model is already compressed")
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_fused_table_kernels_equal_the_table_and_its_slope(dtype, threads):
+    """contract / contract_backward (numba, G never formed) against G from the table, Gᵀ R̃ by einsum."""
+    from deeppot.core.network import embedding_net
+    from deeppot.model.compress import tabulate
+    from deeppot.model.table_kernels import contract, contract_backward, run_split
+
+    gen = torch.Generator().manual_seed(7)
+    table = tabulate(embedding_net([4, 8, 16], dtype=dtype, generator=gen), -1.0, 3.0, 0.01, 5.0)
+    n, w, m = 7, 11, table.n_out
+    rt = torch.randn(n, w, 4, dtype=dtype, generator=gen)
+    rt[..., 0] = torch.linspace(-2.0, 20.0, n * w, dtype=dtype).view(n, w)  # below, inside, extrapolated, beyond
+    g_s = torch.randn(n, m, 4, dtype=dtype, generator=gen)
+    g, gp = table.value_and_slope(rt[..., :1].reshape(-1, 1))
+    g, gp = g.view(n, w, m), gp.view(n, w, m)
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == torch.float64 else dict(rtol=1e-4, atol=1e-4)
+    out = torch.empty(n, m, 4, dtype=dtype)
+    run_split(contract, n, rt.numpy(), table.table.numpy(), *table._grid(), out.numpy(), threads=threads)
+    torch.testing.assert_close(out, torch.einsum("nwm,nwa->nma", g, rt), **tol)
+    g_rt, g_hat = torch.empty_like(rt), torch.empty(n, w, dtype=dtype)
+    run_split(contract_backward, n, rt.numpy(), g_s.numpy(), table.table.numpy(), table.slope_table.numpy(),
+              *table._grid(), g_rt.numpy(), g_hat.numpy(), threads=threads)
+    torch.testing.assert_close(g_rt, torch.einsum("nwm,nma->nwa", g, g_s), **tol)
+    torch.testing.assert_close(g_hat, torch.einsum("nwm,nma,nwa->nw", gp, g_s, rt), **tol)
+
+
+def test_compressed_model_same_with_one_and_two_threads(pair):
+    _, compressed, ref = pair
+    dp = DeepPot(compressed)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = dp.eval(ref["coord"], ref["cell"], ref["atype"])
+        torch.set_num_threads(2)
+        two = dp.eval(ref["coord"], ref["cell"], ref["atype"])
+    finally:
+        torch.set_num_threads(before)
+    for a, b in zip(one, two):
+        assert np.abs(a - b).max() < 1e-12
