@@ -10,7 +10,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/demo"
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} OMP_WAIT_POLICY=PASSIVE
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 EQUIL_PS=0.25  # MD frames of the first EQUIL_PS picoseconds are left out of the checks
 
 rm -rf md_out checkpoint model.ckpt-*.npz lcurve.out lcurve.png water.dp test.e.out test.f.out test.v.out \

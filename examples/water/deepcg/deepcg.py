@@ -123,7 +123,7 @@ def run_stages(args) -> dict:
         timings[f"aa_md_s{'' if k == 1 else k}"] = deeppot("md", "md.json", "--force", cwd=aa_md)
         timings["aa_md_ps"] = args.aa_steps * AA_DT_FS / 1000
         save()
-    sources = [str(run / "md_out" / "traj.extxyz") for run in runs]
+    sources = [str((run / "md_out" / "traj.extxyz").resolve()) for run in runs]
     mapped = WORK / "cg_train" / "sources.json"
     if runs and not (mapped.exists() and json.loads(mapped.read_text()) == sources):
         from deeppot.cg import map_trajectories, write_cg_system
