@@ -65,7 +65,9 @@ def run_together(jobs: dict[str, tuple[list, Path]], stop=None) -> dict[str, lis
     ``stop(seen, now)`` may name jobs to end early (terminated, not failed), e.g. a program that
     has not reached an accuracy several times later than the other did.
     """
-    env = dict(os.environ, **THREADS)
+    # the two programs run at the same time on the same cores: idle OpenMP threads must sleep, not
+    # spin on the cores the other program needs (unlike the alternated inference benchmark)
+    env = dict(os.environ, **THREADS, OMP_WAIT_POLICY="PASSIVE")
     t0 = time.perf_counter()
     procs = {name: subprocess.Popen(cmd, cwd=wd, env=env, stdout=subprocess.DEVNULL,
                                     stderr=open(wd / "stderr.log", "w")) for name, (cmd, wd) in jobs.items()}
