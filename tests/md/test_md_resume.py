@@ -167,6 +167,9 @@ def test_sigint_in_process_stops_with_restart(tmp_path, capsys):
             time.sleep(0.2)
             os.kill(os.getpid(), signal.SIGINT)
 
+    # Python's own Ctrl-C handler, whatever an earlier test in this worker left (a library can leave
+    # SIGINT ignored); md must put back the handler it found
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     thread = threading.Thread(target=interrupt_once_running)
     thread.start()
     try:
@@ -179,4 +182,5 @@ def test_sigint_in_process_stops_with_restart(tmp_path, capsys):
     step = int(err[-1].split("at step ")[1].split(";")[0])
     with np.load(tmp_path / "ctrl_c/restart.npz") as data:
         assert json.loads(str(data["meta"]))["step"] == step
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+    restored = signal.signal(signal.SIGINT, previous)
+    assert restored is signal.default_int_handler  # handlers restored
