@@ -123,7 +123,8 @@ def run_stages(args) -> dict:
         timings[f"aa_md_s{'' if k == 1 else k}"] = deeppot("md", "md.json", "--force", cwd=aa_md)
         timings["aa_md_ps"] = args.aa_steps * AA_DT_FS / 1000
         save()
-    sources = [str((run / "md_out" / "traj.extxyz").resolve()) for run in runs]
+    # the CG model learns from the first --cg-train-runs runs; the comparison uses all of them
+    sources = [str((run / "md_out" / "traj.extxyz").resolve()) for run in runs[:args.cg_train_runs or None]]
     mapped = WORK / "cg_train" / "sources.json"
     if runs and not (mapped.exists() and json.loads(mapped.read_text()) == sources):
         from deeppot.cg import map_trajectories, write_cg_system
@@ -162,6 +163,9 @@ def main() -> None:
     ap.add_argument("--aa-steps", type=int, default=6000, help="atomistic MD steps of 0.5 fs")
     ap.add_argument("--aa-runs", type=int, default=1,
                     help="independent atomistic MD runs (own seed and starting frame), all mapped and compared")
+    ap.add_argument("--cg-train-runs", type=int, default=0,
+                    help="map only the first N atomistic runs for force matching (default 0: all); "
+                         "the comparison always uses every run")
     ap.add_argument("--aa-compress", action="store_true",
                     help="run the atomistic MD with the compressed model (deeppot compress), about 2x faster")
     ap.add_argument("--equil-ps", type=float, default=0.5, help="atomistic equilibration to drop, ps")
