@@ -225,7 +225,7 @@ def embed_with_tangent(net, s: torch.Tensor):
     x, dx = s, None
     layers = list(net.layers)
     for k, layer in enumerate(layers):
-        t = tanh_affine(layer.b, x, layer.w) if x.shape[0] else torch.tanh(x @ layer.w + layer.b)
+        t = tanh_affine(layer.b, x, layer.w)
         dz = layer.w if dx is None and layer.n_in == 1 else dx @ layer.w  # (1, n_out) broadcasts over rows
         y, dy = t, _tanh_backward(dz.expand_as(t), t)
         if layer.idt is not None:

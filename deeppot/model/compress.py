@@ -198,7 +198,6 @@ def compress_model(model, min_nbor_dist: float, step: float = 0.01, extrapolate:
     desc.embeddings = nn.ModuleList(tabulate(net, lower, upper, step, extrapolate) for net in originals)
     model.compression = {"min_nbor_dist": float(min_nbor_dist), "step": step, "extrapolate": extrapolate,
                          "lower": lower, "upper": upper}
-    model.explicit_chunk_atoms = 0  # one chunk per type: the fused kernels keep nothing (edges, M) in memory
     model.uncompressed_embeddings = originals
     return model
 
@@ -221,7 +220,6 @@ def load_compress_section(model, section: dict) -> None:
                            torch.as_tensor(np.asarray(var[f"coef_{k}"])), info["lower"], info["upper"],
                            info["step"], 10 * info["step"]) for k in range(n))
     model.compression = info
-    model.explicit_chunk_atoms = 0
 
 
 @torch.no_grad()

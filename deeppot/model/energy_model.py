@@ -47,11 +47,18 @@ class EnergyModel(nn.Module):
         #: time (exact; bounds memory and keeps the working set in cache: 1536 water atoms
         #: 810 -> 520 ms, peak memory halved)
         self.chunk_atoms = 128
-        #: centres per chunk of the explicit (hand-written derivative) inference path: small enough
-        #: that a chunk's (edges, M) activations stay in cache (192 water atoms, float64, one
-        #: thread: 32 centres 70 ms, 64 centres 93 ms); compressed models use whole types (0)
-        #: since their fused kernels form no such arrays
-        self.explicit_chunk_atoms = 32
+        #: the ``deeppot_compress`` section's info once the embedding nets are tables (compress.py)
+        self.compression: dict | None = None
+
+    @property
+    def explicit_chunk_atoms(self) -> int:
+        """Centres per chunk of the explicit (hand-written derivative) inference path.
+
+        Small enough that a chunk's (edges, M) activations stay in cache (192 water atoms, float64,
+        one thread: 32 centres 70 ms, 64 centres 93 ms); a compressed model's fused kernels form no
+        such arrays, so it takes whole types (0).
+        """
+        return 0 if self.compression else 32
 
     # ----- metadata ------------------------------------------------------------------------
     @property

@@ -31,13 +31,22 @@ _FAST = {"reassoc", "contract", "nsz"}
 
 
 @njit(cache=True, inline="always")
-def _piece(x, lower, stride0, n0, upper, stride1, n_last):
-    """Index of the table piece holding ``x`` (as TabulatedEmbedding.locate)."""
+def _slot(rt, i, j, knots, lower, stride0, n0, upper, stride1, n_last):
+    """First table row of the piece holding ŝ = rt[i, j, 0] (as TabulatedEmbedding.locate), and ŝ − knot."""
+    x = rt[i, j, 0]
     if x < upper:
         k = math.floor((x - lower) / stride0)
     else:
         k = n0 + math.floor((x - upper) / stride1)
-    return int(min(max(k, 0), n_last))
+    k = int(min(max(k, 0), n_last))
+    return 6 * k, x - knots[k]
+
+
+@njit(cache=True, inline="always")
+def _quintic(table, row, m, d):
+    """Channel m of the piece starting at ``row`` (rows hold the d^0 ... d^5 coefficients), by Horner."""
+    return table[row, m] + d * (table[row + 1, m] + d * (table[row + 2, m] + d * (
+        table[row + 3, m] + d * (table[row + 4, m] + d * table[row + 5, m]))))
 
 
 @njit(cache=True, fastmath=_FAST, nogil=True)
@@ -50,14 +59,10 @@ def contract(rt, table, knots, lower, stride0, n0, upper, stride1, n_last, out, 
     for i in range(lo, hi):
         acc[:] = 0.0
         for j in range(w):
-            x = rt[i, j, 0]
-            k = _piece(x, lower, stride0, n0, upper, stride1, n_last)
-            d = x - knots[k]
+            row, d = _slot(rt, i, j, knots, lower, stride0, n0, upper, stride1, n_last)
             r0, r1, r2, r3 = rt[i, j, 0], rt[i, j, 1], rt[i, j, 2], rt[i, j, 3]
-            c0, c1, c2 = table[6 * k], table[6 * k + 1], table[6 * k + 2]
-            c3, c4, c5 = table[6 * k + 3], table[6 * k + 4], table[6 * k + 5]
             for m in range(m_out):
-                g = c0[m] + d * (c1[m] + d * (c2[m] + d * (c3[m] + d * (c4[m] + d * c5[m]))))
+                g = _quintic(table, row, m, d)
                 acc[0, m] += g * r0
                 acc[1, m] += g * r1
                 acc[2, m] += g * r2
@@ -70,7 +75,8 @@ def contract(rt, table, knots, lower, stride0, n0, upper, stride1, n_last, out, 
 @njit(cache=True, fastmath=_FAST, nogil=True)
 def contract_backward(rt, gs, table, slope, knots, lower, stride0, n0, upper, stride1, n_last, g_rt, g_hat, lo, hi):
     """From gs = ∂E/∂(Gᵀ R̃) (n, M, 4), for centres lo <= i < hi: g_rt[i, j, a] = Σ_m G_m gs[i, m, a]
-    and g_hat[i, j] = Σ_m G'_m Σ_a gs[i, m, a] rt[i, j, a] (G' from the ``slope`` table)."""
+    and g_hat[i, j] = Σ_m G'_m Σ_a gs[i, m, a] rt[i, j, a] (G' from the ``slope`` table, whose
+    d^5 row is zero)."""
     w = rt.shape[1]
     m_out = table.shape[1]
     gst = np.empty((4, m_out), dtype=gs.dtype)
@@ -80,19 +86,13 @@ def contract_backward(rt, gs, table, slope, knots, lower, stride0, n0, upper, st
                 gst[a, m] = gs[i, m, a]
         s0, s1, s2, s3 = gst[0], gst[1], gst[2], gst[3]
         for j in range(w):
-            x = rt[i, j, 0]
-            k = _piece(x, lower, stride0, n0, upper, stride1, n_last)
-            d = x - knots[k]
+            row, d = _slot(rt, i, j, knots, lower, stride0, n0, upper, stride1, n_last)
             r0, r1, r2, r3 = rt[i, j, 0], rt[i, j, 1], rt[i, j, 2], rt[i, j, 3]
-            c0, c1, c2 = table[6 * k], table[6 * k + 1], table[6 * k + 2]
-            c3, c4, c5 = table[6 * k + 3], table[6 * k + 4], table[6 * k + 5]
-            p0, p1, p2 = slope[6 * k], slope[6 * k + 1], slope[6 * k + 2]
-            p3, p4 = slope[6 * k + 3], slope[6 * k + 4]
             t0 = t1 = t2 = t3 = 0.0
             h = 0.0
             for m in range(m_out):
-                g = c0[m] + d * (c1[m] + d * (c2[m] + d * (c3[m] + d * (c4[m] + d * c5[m]))))
-                gp = p0[m] + d * (p1[m] + d * (p2[m] + d * (p3[m] + d * p4[m])))
+                g = _quintic(table, row, m, d)
+                gp = _quintic(slope, row, m, d)
                 t0 += g * s0[m]
                 t1 += g * s1[m]
                 t2 += g * s2[m]
