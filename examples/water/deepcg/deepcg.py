@@ -183,6 +183,8 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="where results.md and the figures go (default . or dft/)")
     ap.add_argument("--clean", action="store_true", help="remove the work directory first")
     args = ap.parse_args()
+    if args.aa_runs < 1 or not 0 <= args.cg_train_runs <= args.aa_runs:
+        ap.error(f"--aa-runs {args.aa_runs} must be >= 1 and --cg-train-runs {args.cg_train_runs} within 0..--aa-runs")
     global WORK
     WORK = Path(args.work).resolve() if args.work else HERE / ("work" if args.source == "aa" else "work_dft")
     if args.clean and WORK.exists():
