@@ -77,14 +77,17 @@ def simulate(count: int, *, length: float = 10.0, dx: float = 0.05, mu_range=(-1
     table_x = np.linspace(0, length, 8 * bins + 1)
     centres = (np.arange(bins) + 0.5) * dx
     rhos, vs, mus, halves = [], [], [], []
+    t0 = time.perf_counter()
     for start in range(0, count, replicas):
         r = min(replicas, count - start)
         v_all = random_potentials(rng, r, table_x, length)
         mu = rng.uniform(*mu_range, r)
-        t0 = time.perf_counter()
         mc = grand_canonical_rods(v_all, length, mu, replicas=r, sweeps=sweeps, equilibration=equilibration,
-                                  bins=bins, seed=int(rng.integers(2**31)), log_every=max(sweeps // 4, 1))
-        log.info("learned c1: simulated %d/%d systems (%.0f s)", start + r, count, time.perf_counter() - t0)
+                                  bins=bins, seed=int(rng.integers(2**31)), log_every=0,
+                                  threads=torch.get_num_threads())
+        elapsed = time.perf_counter() - t0
+        log.info("learned c1: simulated %d/%d systems (%.0f s, ETA %.0f s)", start + r, count, elapsed,
+                 elapsed * (count - start - r) / (start + r))
         rhos.append(mc.density)
         halves.append(mc.halves)
         vs.append(np.array([np.interp(centres, table_x, row) for row in v_all]))

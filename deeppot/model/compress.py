@@ -113,7 +113,8 @@ class TabulatedEmbedding(nn.Module):
 
     def contract(self, rt: torch.Tensor) -> torch.Tensor:
         """Gᵀ R̃ per centre (n, M, 4) from contiguous rows R̃ (n, w, 4), G never formed (no graph)."""
-        from deeppot.model.table_kernels import contract, run_split
+        from deeppot.core.threads import run_split
+        from deeppot.model.table_kernels import contract
 
         out = rt.new_empty((rt.shape[0], self.n_out, 4))
         run_split(contract, rt.shape[0], rt.numpy(), self.table.numpy(), *self._grid(), out.numpy(),
@@ -122,7 +123,8 @@ class TabulatedEmbedding(nn.Module):
 
     def contract_backward(self, rt: torch.Tensor, g_s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """∂E/∂R̃ (n, w, 4) and ∂E/∂ŝ (n, w, 1) from ∂E/∂(Gᵀ R̃) ``g_s`` (n, M, 4) (see :meth:`contract`)."""
-        from deeppot.model.table_kernels import contract_backward, run_split
+        from deeppot.core.threads import run_split
+        from deeppot.model.table_kernels import contract_backward
 
         g_s = g_s.contiguous()
         g_rt = torch.empty_like(rt)

@@ -11,9 +11,8 @@ CPU, compiled by numba:
 * :func:`contract_backward` gives, from ∂E/∂(Gᵀ R̃) (n, M, 4), the gradients ∂E/∂R̃ through the
   contraction (n, w, 4) and ∂E/∂ŝ through G (n, w).
 
-Both work on a range of centres and release the GIL; :func:`run_split` runs one on as many
-threads as torch uses. (Not numba's ``parallel=True``: its OpenMP pool and torch's spin against
-each other, which made a call 3-10x slower when both were loaded.)
+Both work on a range of centres and release the GIL; :func:`deeppot.core.threads.run_split` runs
+one on as many threads as torch uses.
 
 The polynomial of each slot is the one :class:`~deeppot.model.compress.TabulatedEmbedding`
 evaluates (same pieces, same clamping); only the order of floating-point operations differs.
@@ -103,23 +102,3 @@ def contract_backward(rt, gs, table, slope, knots, lower, stride0, n0, upper, st
             g_rt[i, j, 2] = t2
             g_rt[i, j, 3] = t3
             g_hat[i, j] = h
-
-
-_POOL = None
-
-
-def run_split(kernel, n: int, *args, threads: int = 1) -> None:
-    """``kernel(*args, lo, hi)`` over the centres 0..n, split into ``threads`` contiguous ranges."""
-    global _POOL
-    threads = max(1, min(threads, n))
-    if threads == 1:
-        kernel(*args, 0, n)
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    if _POOL is None or _POOL._max_workers < threads:
-        _POOL = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="deeppot-table")
-    edges = [n * k // threads for k in range(threads + 1)]
-    jobs = [_POOL.submit(kernel, *args, lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
-    for job in jobs:
-        job.result()

@@ -35,4 +35,17 @@ def test_percus_profile_matches_rod_monte_carlo_within_error_bars():
 
 def test_rod_mc_rejects_bad_tables():
     with pytest.raises(ConfigError, match="finite"):
-        grand_canonical_rods(np.array([0.0, np.inf]), 4.0, 0.0, replicas=2, sweeps=1)
+        grand_canonical_rods(np.array([0.0, np.inf]), 4.0, 0.0, replicas=2, sweeps=2)
+    with pytest.raises(ConfigError, match="sweeps"):
+        grand_canonical_rods(np.zeros(5), 4.0, 0.0, replicas=2, sweeps=1)
+
+
+def test_rod_mc_is_the_same_on_one_and_on_several_threads():
+    """Each replica seeds its own generator: the split over threads must not change a single count."""
+    table = potential(np.linspace(0.0, BOX, 801))
+    one, two = (grand_canonical_rods(table, BOX, np.linspace(-1, 2, 5), replicas=5, sweeps=300, equilibration=20,
+                                     bins=16, seed=11, log_every=0, threads=t) for t in (1, 2))
+    np.testing.assert_array_equal(one.halves, two.halves)
+    np.testing.assert_array_equal(one.n_mean, two.n_mean)
+    assert one.acceptance == two.acceptance
+    assert one.halves.sum() > 0

@@ -68,8 +68,9 @@ def test_compressed_file_round_trip_and_cli(pair, parity_dir, tmp_path):
 def test_fused_table_kernels_equal_the_table_and_its_slope(dtype, threads):
     """contract / contract_backward (numba, G never formed) against G from the table, Gᵀ R̃ by einsum."""
     from deeppot.core.network import embedding_net
+    from deeppot.core.threads import run_split
     from deeppot.model.compress import tabulate
-    from deeppot.model.table_kernels import contract, contract_backward, run_split
+    from deeppot.model.table_kernels import contract, contract_backward
 
     gen = torch.Generator().manual_seed(7)
     table = tabulate(embedding_net([4, 8, 16], dtype=dtype, generator=gen), -1.0, 3.0, 0.01, 5.0)
