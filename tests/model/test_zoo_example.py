@@ -24,7 +24,7 @@ def test_zoo_smoke_pipeline(tmp_path):
     for name, row in results["rows"].items():
         assert row["seeds"] == [1]
         assert 0 < row["force_rmse_meV_per_A"][0] < 1e5, name
-        assert row["inference_us_per_atom"] > 0, name
+        assert row["inference_us_per_atom"] > 0 and row["train_ms_per_step"] > 0, name
         assert row["md"] is not None and ("checks" in row["md"] or row["md"].get("stopped_at_ps") is not None), name
     assert (tmp_path / "zoo_smoke.png").stat().st_size > 0
     assert "| se_e2_r | 1 |" in (tmp_path / "results_smoke.md").read_text()

@@ -52,11 +52,15 @@ DESCRIPTORS = {
                 "axis_neuron": 16, "type_one_side": True},
     "se_e3": {"type": "se_e3", "rcut": 4.0, "rcut_smth": 0.5, "sel": [20, 40], "neuron": [2, 4, 8]},
 }
-#: the shared training set-up per size: fitting widths, steps, learning-rate decay interval, MD length
+#: the shared set-up per size: fitting widths, steps, learning-rate decay interval, MD length, and the short
+#: interleaved runs that time a training step
 SIZES = {
-    "quick": {"fitting": [120, 120, 120], "steps": 300, "decay_steps": 30, "md_ps": 0.25, "equil_ps": 0.05},
-    "full": {"fitting": [240, 240, 240], "steps": 3500, "decay_steps": 200, "md_ps": 10.0, "equil_ps": 1.0},
-    "smoke": {"fitting": [8, 8], "steps": 4, "decay_steps": 2, "md_ps": 0.01, "equil_ps": 0.0},  # pipeline check
+    "quick": {"fitting": [120, 120, 120], "steps": 300, "decay_steps": 30, "md_ps": 0.25, "equil_ps": 0.05,
+              "timing_steps": 30, "timing_rounds": 3},
+    "full": {"fitting": [240, 240, 240], "steps": 3500, "decay_steps": 200, "md_ps": 10.0, "equil_ps": 1.0,
+             "timing_steps": 60, "timing_rounds": 3},
+    "smoke": {"fitting": [8, 8], "steps": 4, "decay_steps": 2, "md_ps": 0.01, "equil_ps": 0.0,
+              "timing_steps": 3, "timing_rounds": 1},  # pipeline check
 }
 TIMESTEP_FS = 0.5
 #: descriptors whose embedding nets `deeppot compress` tabulates; their MD runs the compressed model
@@ -194,6 +198,29 @@ def inference_cost(models: dict[str, Path], rounds: int = 7) -> dict[str, float]
     return {name: 1e6 * statistics.median(t) / natoms for name, t in times.items()}
 
 
+def training_cost(names: list[str], size: str, root: Path) -> dict[str, float]:
+    """Seconds per training step, one thread: short runs of every model's seed-1 input, interleaved.
+
+    The wall times of the real runs depend on what else the machine did meanwhile; these runs take
+    turns, so the ratios between descriptors hold even on a busy machine (as for the inference cost).
+    """
+    steps, rounds = SIZES[size]["timing_steps"], SIZES[size]["timing_rounds"]
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for k in range(rounds):
+        for name in names:
+            work = root / name / "cost"
+            work.mkdir(parents=True, exist_ok=True)
+            setup = training_input(DESCRIPTORS[name], size, 1)
+            setup["training"].update(numb_steps=steps, disp_freq=steps, save_freq=steps)
+            (work / "input.json").write_text(json.dumps(setup, indent=1))
+            code, _, text = run(["deeppot", "train", "input.json", "--no-progress"], work, work / f"train{k}.log")
+            match = re.search(r"trained (\d+) steps in ([0-9.]+) s", text)
+            if code or not match:
+                raise SystemExit(f"zoo: timing run of {name} failed; see {work / f'train{k}.log'}")
+            times[name].append(float(match.group(2)) / int(match.group(1)))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
@@ -207,16 +234,18 @@ def report(size: str, names: list[str], seeds: list[int], root: Path, out: Path)
     models = {n: root / n / f"seed{results[n][0]['seed']}" / "model.dp" for n in names}
     log("inference cost, interleaved")
     cost = inference_cost(models)
+    log("training cost, interleaved")
+    step_s = training_cost(names, size, root)
     md = {n: json.loads(p.read_text()) for n in names
           if (p := root / n / f"seed{results[n][0]['seed']}" / "md_result.json").exists()}
     rows, table = {}, []
-    table.append("| descriptor | seeds | E RMSE (meV/atom) | F RMSE (meV/Å) | training (s) | inference (µs/atom) | "
-                 "MD: closest O–O (Å) | g_OO 1st peak: height / position (Å) |")
+    table.append("| descriptor | seeds | E RMSE (meV/atom) | F RMSE (meV/Å) | training (ms/step) | "
+                 "inference (µs/atom) | MD: closest O–O (Å) | g_OO 1st peak: height / position (Å) |")
     table.append("|---|---|---|---|---|---|---|---|")
     for n in names:
         e = mean_std([r["energy_rmse_meV_per_atom"] for r in results[n]])
         f = mean_std([r["force_rmse_meV_per_A"] for r in results[n]])
-        t = mean_std([r["train_loop_s"] or r["train_wall_s"] for r in results[n]])
+        wall = mean_std([r["train_loop_s"] or r["train_wall_s"] for r in results[n]])
         m = md.get(n)
         if m is None:
             closest, peak = "not run", ""
@@ -227,10 +256,11 @@ def report(size: str, names: list[str], seeds: list[int], root: Path, out: Path)
             closest = f"{c['closest O-O pair, any frame (A)']['md']:.2f}"
             peak = (f"{c['g_OO first peak height']['md']:.2f} / {c['g_OO first peak position (A)']['md']:.3f} "
                     f"(DFT {c['g_OO first peak height']['dft']:.2f} / {c['g_OO first peak position (A)']['dft']:.3f})")
-        rows[n] = {"energy_rmse_meV_per_atom": e, "force_rmse_meV_per_A": f, "train_s": t,
+        rows[n] = {"energy_rmse_meV_per_atom": e, "force_rmse_meV_per_A": f, "train_wall_s": wall,
+                   "train_ms_per_step": 1000 * step_s[n],
                    "inference_us_per_atom": cost[n], "seeds": [r["seed"] for r in results[n]], "md": m}
         table.append(f"| {n} | {len(results[n])} | {e[0]:.2f} ± {e[1]:.2f} | {f[0]:.0f} ± {f[1]:.0f} | "
-                     f"{t[0]:.0f} ± {t[1]:.0f} | {cost[n]:.0f} | {closest} | {peak} |")
+                     f"{1000 * step_s[n]:.0f} | {cost[n]:.0f} | {closest} | {peak} |")
     text = "\n".join(table)
     from deeppot.fileio import atomic_write
 
