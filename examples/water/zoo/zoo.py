@@ -6,18 +6,21 @@ Five descriptors, the same fitting net, the same training steps, schedule, loss 
                 8 G4 per pair of neighbour elements, angular cutoff 4 Å);
 * ``loc_frame`` the original Deep Potential (local frame; DeePMD-kit's water example selections);
 * ``se_e2_r``   DeepPot-SE, radial only;  ``se_e2_a`` DeepPot-SE, radial + angular (DeePMD-kit's water example);
-* ``se_e3``     DeepPot-SE three-body embedding.
+* ``se_e3``     DeepPot-SE three-body embedding (at 4 Å, bp's angular cutoff: see DESCRIPTORS).
 
 For each (descriptor, seed): ``deeppot train`` on data_0 + data_1, ``deeppot freeze``, ``deeppot test`` on the
 held-out data_2 (energy RMSE per atom, force RMSE). Then, for the first seed of each descriptor: NVT molecular
 dynamics at 300 K from a data_2 frame (Bussi thermostat, 0.5 fs), g_OO(r) against all DFT frames with
 ``../check_water.py`` (closest O–O pair, first-peak height and position), or the time at which the run hit a
-safety stop (atoms closer than 0.5 Å, forces above 50 eV/Å). Inference cost is measured in one process,
-interleaved (every model once per round, median of the rounds), so the ratios hold on a busy machine.
+safety stop (atoms closer than 0.5 Å, forces above 50 eV/Å); se_e2_a and se_e2_r run it on their
+``deeppot compress``-ed model, as production MD would. Inference cost (one process) and training cost (short
+runs of each model's input) are measured interleaved (every model once per round, median of the rounds), so
+the ratios hold on a busy machine.
 
     python zoo.py                       # quick size (the README's table: fewer steps, short MD)
     python zoo.py --size full           # 3500 steps, DeePMD-kit's network sizes, 10 ps MD (hours)
     python zoo.py --report-only         # table and figure from the runs already done
+    python zoo.py --models bp se_e3 ... # a subset (two subsets can run at once, then --report-only)
 
 Every stage writes its result file in ``runs/<size>/<descriptor>/seed<k>/``; a rerun skips what exists,
 so an interrupted run resumes. Outputs: ``results_<size>.md`` (the table), ``results_<size>.json``,
