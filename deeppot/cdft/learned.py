@@ -126,14 +126,21 @@ class C1Net(torch.nn.Module):
 
 
 def train(data: RodData, *, half_width: float = 1.25, epochs: int = 40, batch: int = 512, lr: float = 2e-3,
-          validation: float = 0.1, seed: int = 0, width: int = 128, depth: int = 3) -> tuple[C1Net, dict]:
+          validation: float = 0.1, seed: int = 0, width: int = 128, depth: int = 3,
+          precision: str = "float64") -> tuple[C1Net, dict]:
     """Fit c1 on the MC data (weighted by ρ: the variance of ln ρ̂ is ∝ 1/ρ).
 
     With the two halves of each run, the window comes from one half and the target c1 from the
     other (and vice versa): the noise of ρ̂(x) then is not both in the input and in ln ρ̂(x), which
     would teach the network a spurious positive self-dependence (c2(0) of the wrong sign).
     Mirrored copies (x → L − x) enforce the reflection symmetry of the rods.
+
+    ``precision="float32"`` trains 2–2.5× faster on a CPU (measured: 195–234 against 89–94 k windows
+    per second); the returned network is float64 either way, as the solver works in float64.
     """
+    if precision not in ("float64", "float32"):
+        raise ConfigError(f"learned c1: precision must be float64 or float32, not {precision!r}")
+    dtype = getattr(torch, precision)
     torch.manual_seed(seed)
     half = int(round(half_width / data.dx))
     pairs = ([(data.halves[0], data.halves[1]), (data.halves[1], data.halves[0])] if data.halves is not None
@@ -149,11 +156,11 @@ def train(data: RodData, *, half_width: float = 1.25, epochs: int = 40, batch: i
             ws.append(torch.tensor(b.copy(), dtype=torch.float64).reshape(-1))
     x, y, w = torch.cat(xs), torch.cat(ys), torch.cat(ws)
     keep = torch.isfinite(y) & (w > 0)
-    x, y, w = x[keep], y[keep], w[keep] / w[keep].mean()
+    x, y, w = x[keep].to(dtype), y[keep].to(dtype), (w[keep] / w[keep].mean()).to(dtype)
     order = torch.randperm(len(y))
     n_val = int(validation * len(y))
     val, tr = order[:n_val], order[n_val:]
-    net = C1Net(half, width, depth).to(torch.float64)
+    net = C1Net(half, width, depth).to(dtype)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     history = []
@@ -175,7 +182,8 @@ def train(data: RodData, *, half_width: float = 1.25, epochs: int = 40, batch: i
             elapsed = time.perf_counter() - start
             log.info("learned c1: epoch %d/%d, validation weighted MSE %.3e, ETA %.0f s", epoch + 1, epochs,
                      val_loss, elapsed * (1 - done) / done)
-    return net, {"validation_mse": history, "samples": int(len(y)), "half": half}
+    return net.to(torch.float64), {"validation_mse": history, "samples": int(len(y)), "half": half,
+                                   "precision": precision}
 
 
 # ----------------------------------------------------------------------------------------

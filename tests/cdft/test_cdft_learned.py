@@ -108,3 +108,19 @@ def test_learned_c1_from_mc_reproduces_percus_in_an_unseen_potential():
     print(f"learned vs Percus: rms {rms:.4f}, max {np.max(np.abs(nn - ref)) / ref.mean():.4f}")
     assert rms < 0.04
     assert np.max(np.abs(nn - ref)) / ref.mean() < 0.15
+
+
+def test_training_in_float32_returns_a_float64_network_that_learned_the_same_targets():
+    """A tiny exact data set (ideal-gas-like low densities): both precisions fit it, the result is float64."""
+    rng = np.random.default_rng(0)
+    rho = 0.05 + 0.05 * rng.random((8, 40))
+    data = RodData(0.1, rho, np.zeros_like(rho), np.zeros(8), 0, np.stack([rho, rho]))
+    fits = {}
+    for precision in ("float64", "float32"):
+        net, info = train(data, epochs=3, batch=64, half_width=0.3, precision=precision, seed=1)
+        assert all(p.dtype == torch.float64 for p in net.parameters())
+        assert info["precision"] == precision
+        fits[precision] = info["validation_mse"][-1]
+    assert fits["float32"] < 2 * fits["float64"] + 1e-3
+    with pytest.raises(ConfigError, match="precision"):
+        train(data, epochs=1, precision="float16")
