@@ -147,16 +147,18 @@ def train(data: RodData, *, half_width: float = 1.25, epochs: int = 40, batch: i
              else [(data.rho, data.rho)])
     xs, ys, ws = [], [], []
     for src, tgt in pairs:
+        c1_tgt = data.c1(tgt)
         for flip in (False, True):
-            a, b, c1 = src, tgt, data.c1(tgt)
+            a, b, c1 = src, tgt, c1_tgt
             if flip:
                 a, b, c1 = a[:, ::-1], b[:, ::-1], c1[:, ::-1]
-            xs.append(windows(torch.tensor(a.copy(), dtype=torch.float64), half).reshape(-1, 2 * half + 1))
+            # windows (51 values per sample) straight in the training precision: no float64 copy of them
+            xs.append(windows(torch.tensor(a.copy(), dtype=dtype), half).reshape(-1, 2 * half + 1))
             ys.append(torch.tensor(c1.copy(), dtype=torch.float64).reshape(-1))
             ws.append(torch.tensor(b.copy(), dtype=torch.float64).reshape(-1))
     x, y, w = torch.cat(xs), torch.cat(ys), torch.cat(ws)
     keep = torch.isfinite(y) & (w > 0)
-    x, y, w = x[keep].to(dtype), y[keep].to(dtype), (w[keep] / w[keep].mean()).to(dtype)
+    x, y, w = x[keep], y[keep].to(dtype), (w[keep] / w[keep].mean()).to(dtype)
     order = torch.randperm(len(y))
     n_val = int(validation * len(y))
     val, tr = order[:n_val], order[n_val:]

@@ -66,8 +66,6 @@ SIZES = {
               "timing_steps": 3, "timing_rounds": 1},  # pipeline check
 }
 TIMESTEP_FS = 0.5
-#: descriptors whose embedding nets `deeppot compress` tabulates; their MD runs the compressed model
-COMPRESSIBLE = ("se_e2_a", "se_e2_r")
 TRAJ_EVERY = 10
 
 
@@ -101,6 +99,12 @@ def run(cmd: list[str], cwd: Path, logfile: Path) -> tuple[int, float, str]:
     return code, time.perf_counter() - t0, logfile.read_text()
 
 
+def trained_steps_seconds(text: str) -> tuple[int, float] | None:
+    """(steps, seconds of the training loop) from `deeppot train`'s log, or None."""
+    match = re.search(r"trained (\d+) steps in ([0-9.]+) s", text)
+    return (int(match.group(1)), float(match.group(2))) if match else None
+
+
 def train_and_test(name: str, descriptor: dict, size: str, seed: int, root: Path) -> dict:
     work = root / name / f"seed{seed}"
     done = work / "result.json"
@@ -112,7 +116,7 @@ def train_and_test(name: str, descriptor: dict, size: str, seed: int, root: Path
     code, wall, text = run(["deeppot", "train", "input.json", "--no-progress"], work, work / "train.log")
     if code != 0:
         raise SystemExit(f"zoo: training {name} seed {seed} failed (exit {code}); see {work / 'train.log'}")
-    match = re.search(r"trained (\d+) steps in ([0-9.]+) s", text)
+    loop = trained_steps_seconds(text)
     code, _, _ = run(["deeppot", "freeze", "-o", "model.dp"], work, work / "freeze.log")
     code2, _, _ = run(["deeppot", "test", "-m", "model.dp", "-s", str(HELD_OUT), "-d", "test", "--json",
                        "test.json"], work, work / "test.log")
@@ -120,7 +124,7 @@ def train_and_test(name: str, descriptor: dict, size: str, seed: int, root: Path
         raise SystemExit(f"zoo: freeze/test of {name} seed {seed} failed; see {work}")
     test = json.loads((work / "test.json").read_text())
     result = {"model": name, "seed": seed, "train_wall_s": wall,
-              "train_loop_s": float(match.group(2)) if match else None,
+              "train_loop_s": loop[1] if loop else None,
               "energy_rmse_meV_per_atom": 1000 * test["energy_rmse_per_atom_eV"],
               "force_rmse_meV_per_A": 1000 * test["force_rmse_eV_per_A"], "test_frames": test["nframes"]}
     done.write_text(json.dumps(result, indent=1))
@@ -137,8 +141,10 @@ def molecular_dynamics(name: str, size: str, seed: int, root: Path) -> dict:
         return json.loads(done.read_text())
     s = SIZES[size]
     steps = round(s["md_ps"] * 1000 / TIMESTEP_FS)
+    from deeppot.core.descriptor.registry import descriptor_class
+
     model = "model.dp"
-    if DESCRIPTORS[name]["type"] in COMPRESSIBLE:  # tabulated embedding: the production route for MD
+    if descriptor_class(DESCRIPTORS[name]["type"]).compressible:  # tabulated embedding: production MD's route
         code, _, _ = run(["deeppot", "compress", "-i", "model.dp", "-o", "model_compressed.dp", "--force"], work,
                          work / "compress.log")
         if code:
@@ -217,10 +223,10 @@ def training_cost(names: list[str], size: str, root: Path) -> dict[str, float]:
             setup["training"].update(numb_steps=steps, disp_freq=steps, save_freq=steps)
             (work / "input.json").write_text(json.dumps(setup, indent=1))
             code, _, text = run(["deeppot", "train", "input.json", "--no-progress"], work, work / f"train{k}.log")
-            match = re.search(r"trained (\d+) steps in ([0-9.]+) s", text)
-            if code or not match:
+            loop = trained_steps_seconds(text)
+            if code or not loop:
                 raise SystemExit(f"zoo: timing run of {name} failed; see {work / f'train{k}.log'}")
-            times[name].append(float(match.group(2)) / int(match.group(1)))
+            times[name].append(loop[1] / loop[0])
     return {name: statistics.median(t) for name, t in times.items()}
 
 
