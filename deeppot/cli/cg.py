@@ -1,5 +1,9 @@
 """``deeppot cg map TRAJ... -o OUTDIR --site O | --com``: atomistic trajectory with forces → CG npy system.
 
+``deeppot cg pair-fit SYSTEM... -o prior.table --rcut 6 [--residual OUT...]``: the MS-CG pair prior
+(pair forces by linear force matching) as a pair table, and the CG systems with its forces taken
+off (what the network is then trained on; ``deeppot md`` adds the table back with ``pair_table``).
+
 TRAJ: deeppot md's traj.extxyz (forces per frame), a DeePMD npy system with force.npy, any ASE file
 with forces, or i-PI positions files with ``--ipi-forces``.
 """
@@ -39,6 +43,29 @@ def add_arguments(parser) -> None:
     p.add_argument("--every", type=positive_int, default=1, help="keep every N-th frame")
     p.add_argument("--force", action="store_true", help="replace a non-empty OUTDIR")
 
+    q = sub.add_parser("pair-fit", help="MS-CG pair forces of CG systems → a pair table (the prior of a CG model)",
+                       description="Fit pair forces f(r) = -u'(r) by linear least squares to the forces of CG "
+                                   "systems, write u(r) as a pair table (DeePMD-kit's format), and optionally "
+                                   "the systems with the pair forces subtracted.")
+    q.error = parser.error
+    q.add_argument("systems", nargs="+", metavar="SYSTEM", help="CG systems with forces (from deeppot cg map)")
+    q.add_argument("-o", "--output", required=True, metavar="TABLE", help="pair table file to write")
+    q.add_argument("--rcut", type=positive_float, required=True, help="range of the pair forces, Å")
+    q.add_argument("--dr", type=positive_float, default=0.05, help="grid of the piecewise-linear force, Å (0.05)")
+    q.add_argument("--smoothing", type=float, default=1e-3, help="second-difference penalty (relative; 1e-3)")
+    q.add_argument("--every", type=positive_int, default=1, help="use every N-th frame for the fit")
+    q.add_argument("--residual", nargs="+", metavar="OUT", default=None,
+                   help="write each SYSTEM with the pair forces subtracted to OUT (one OUT per SYSTEM)")
+    q.add_argument("--force", action="store_true", help="replace existing residual directories")
+
+    t = sub.add_parser("subtract", help="a CG system with a pair table's forces subtracted (e.g. held-out data)",
+                       description="Write SYSTEM with the pair forces of TABLE taken off its forces to OUTDIR.")
+    t.error = parser.error
+    t.add_argument("system", metavar="SYSTEM", help="CG system with forces")
+    t.add_argument("--table", required=True, help="pair table (from deeppot cg pair-fit)")
+    t.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="residual system directory to write")
+    t.add_argument("--force", action="store_true", help="replace a non-empty OUTDIR")
+
 
 def _mass(text: str):
     import math
@@ -69,6 +96,16 @@ def _names(items: list[str]) -> dict[str, str]:
 
 
 def run(args) -> int:
+    if args.action == "pair-fit":
+        return _pair_fit(args)
+    if args.action == "subtract":
+        from deeppot.data.system import load_system
+        from deeppot.potentials.pair_table import PairTable
+
+        system = load_system(args.system)
+        _write_residual(args.system, args.output, system, PairTable.from_file(args.table, list(system.type_map)),
+                        args.force)
+        return 0
     from deeppot.cg import map_trajectories
     from deeppot.errors import DeeppotError
 
@@ -85,3 +122,43 @@ def run(args) -> int:
     print(f"cg map ({cgmap.kind}): {len(cgmap.symbols)} atoms -> {cgmap.nsites} sites{molecules}; "
           f"{cg.nframes} frames; masses {masses} -> {args.output} (structure.extxyz, cg.json)")
     return 0
+
+
+def _pair_fit(args) -> int:
+    from deeppot.cg.pair_fit import fit_pair_forces
+    from deeppot.data.system import load_system
+    from deeppot.errors import DeeppotError
+
+    if args.residual is not None and len(args.residual) != len(args.systems):
+        raise DeeppotError(f"--residual: {len(args.residual)} outputs for {len(args.systems)} systems (one each)")
+    systems = [load_system(p) for p in args.systems]
+    fit = fit_pair_forces(systems, args.rcut, dr=args.dr, smoothing=args.smoothing, every=args.every)
+    fit.write(args.output)
+    closest = ", ".join(f"{r:.2f}" for r in fit.r_min_data)
+    print(f"cg pair-fit: {fit.frames} frames, force-matching loss per component {fit.loss_before:.5g} -> "
+          f"{fit.loss_after:.5g} eV²/Å² ({100 * (1 - fit.loss_after / fit.loss_before):.2f} % explained); "
+          f"closest pairs {closest} Å -> {args.output}")
+    for src, out, system in zip(args.systems, args.residual or [], systems):
+        _write_residual(src, out, system, fit.potential(), args.force)
+    return 0
+
+
+def _write_residual(src, out, system, table, force: bool) -> None:
+    """Copy the system directory ``src`` to ``out`` (atomically) with the table's pair forces subtracted."""
+    import shutil
+    from pathlib import Path
+
+    import numpy as np
+
+    from deeppot.cg.pair_fit import subtract_pair_forces
+    from deeppot.fileio import atomic_dir
+
+    residual = subtract_pair_forces(system, table)
+    with atomic_dir(out, force=force) as tmp:
+        shutil.copytree(src, tmp, dirs_exist_ok=True)
+        start = 0
+        for set_dir in sorted(Path(tmp).glob("set.*")):
+            n = np.load(set_dir / "force.npy").shape[0]
+            np.save(set_dir / "force.npy", residual.force[start:start + n].reshape(n, -1))
+            start += n
+    print(f"  {src}: forces minus the pair forces -> {out}")

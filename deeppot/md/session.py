@@ -12,6 +12,7 @@ Safety rules (see :mod:`deeppot.md.output` and :mod:`deeppot.md.restart`):
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -49,8 +50,17 @@ def run_md(input_path: str | Path, restart: str | None = None, force: bool = Fal
 
         potential = WithExternal(potential, PlanarWalls([Wall93(**{k: v for k, v in w.items() if k != "type"})
                                                          for w in cfg["walls"]]))
-    type_map = resolve_type_map(potential.type_map, atoms.get_chemical_symbols())
     identity = potential_identity(cfg["potential"], base, potential)
+    if cfg.get("pair_table"):  # a tabulated pair potential added on top (a CG model's pair prior)
+        from deeppot.potentials.pair_table import PairTable
+        from deeppot.potentials.wall import WithExternal
+
+        spec = cfg["pair_table"]
+        table = PairTable.from_file(base / spec["file"], spec.get("type_map") or potential.type_map or hint)
+        potential = WithExternal(potential, table)
+        identity = dict(identity, hash=hashlib.sha256((identity["hash"] + table.digest).encode()).hexdigest(),
+                        describe=f"{identity['describe']} + pair table {spec['file']} (sha256 {table.digest[:12]})")
+    type_map = resolve_type_map(potential.type_map, atoms.get_chemical_symbols())
     committee = cfg["potential"].get("type") == "committee"
     extra_columns = ["max_devi_f"] if committee else []
     thermo_path, traj = out / "thermo.log", out / "traj.extxyz"

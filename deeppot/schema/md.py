@@ -39,6 +39,13 @@ class WallSection(Section):
     cutoff_A: Positive | None = Field(None, description="truncate and shift to zero beyond this distance, Å")
 
 
+class PairTableSection(Section):
+    file: str = Field(min_length=1, description="pair table (DeePMD-kit's format: r/Å, then u/eV per type pair "
+                      "00, 01, ..., 11, ...), relative to the md input; e.g. from deeppot cg pair-fit")
+    type_map: Annotated[list[str], Field(min_length=1)] | None = Field(
+        None, description="type of each table index (default: the potential's type map, else the structure's elements)")
+
+
 class _MdBase(Section):
     structure: str = Field(min_length=1, description="ASE-readable file, or a DeePMD system directory (with "
                            "'frame'), relative to the md input")
@@ -47,6 +54,9 @@ class _MdBase(Section):
                                  json_schema_extra={"type_text": "section"})
     walls: list[WallSection] = Field(default_factory=list, description="external 9-3 walls added to the potential",
                                      json_schema_extra={"type_text": "list of sections"})
+    pair_table: PairTableSection | None = Field(None, description="a tabulated pair potential added to the "
+                                                "potential (the pair prior of a CG model)",
+                                                json_schema_extra={"type_text": "section"})
     ensemble: Literal[tuple(ENSEMBLES)] = Field("nve", description=" | ".join(ENSEMBLES))  # type: ignore[valid-type]
     temperature_K: Annotated[float, Field(ge=0)] | None = Field(
         None, description="thermostat target (and initial velocities), K; required by every ensemble but nve")

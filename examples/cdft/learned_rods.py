@@ -71,6 +71,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=512, help="training minibatch (windows)")
     parser.add_argument("--precision", choices=("float64", "float32"), default="float64",
                         help="training precision (float32: 2-2.5x faster; the saved network is float64)")
+    parser.add_argument("--width", type=int, default=128, help="hidden layer width of the c1 network")
+    parser.add_argument("--depth", type=int, default=3, help="hidden layers of the c1 network")
     parser.add_argument("--out", default=str(HERE / "learned_out"))
     parser.add_argument("--redo", action="store_true")
     args = parser.parse_args()
@@ -89,11 +91,13 @@ def main() -> None:
     raw = np.load(data_file)
     data = RodData(float(raw["dx"]), raw["rho"], raw["v"], raw["mu"], int(raw["sweeps"]), raw["halves"])
     if args.redo or not model_file.exists():
-        net, info = train(data, epochs=args.epochs, batch=args.batch, precision=args.precision)
+        net, info = train(data, epochs=args.epochs, batch=args.batch, precision=args.precision,
+                          width=args.width, depth=args.depth)
         with atomic_path(model_file) as tmp:
-            torch.save({"state": net.state_dict(), "half": net.half, "info": info}, tmp)
-    saved = torch.load(model_file, weights_only=False)
-    net = C1Net(saved["half"])
+            torch.save({"state": net.state_dict(), "half": net.half, "width": args.width, "depth": args.depth,
+                        "info": info}, tmp)
+    saved = torch.load(model_file, weights_only=True)  # plain tensors and numbers: loading runs no code
+    net = C1Net(saved["half"], saved.get("width", 128), saved.get("depth", 3))
     net.load_state_dict(saved["state"])
     net.eval()
     functional = LearnedFunctional(net, DX)

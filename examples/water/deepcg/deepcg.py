@@ -27,7 +27,8 @@ FRAME_FS = 10.0  # time between trajectory frames, both runs
 
 def deeppot(*args, cwd: Path) -> float:
     """Run one deeppot command in ``cwd``; return its wall time (s)."""
-    print(f"[{time.strftime('%H:%M:%S')}] (cd {cwd.relative_to(HERE)} && deeppot {' '.join(map(str, args))})",
+    where = cwd.relative_to(HERE) if cwd.is_relative_to(HERE) else cwd
+    print(f"[{time.strftime('%H:%M:%S')}] (cd {where} && deeppot {' '.join(map(str, args))})",
           flush=True)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "deeppot.cli.main", *map(str, args)], cwd=cwd, check=True)
@@ -48,7 +49,8 @@ def write_json(path: Path, data: dict) -> Path:
     return path
 
 
-def cg_input(steps: int, descriptor: str, batch_size: int = 1) -> dict:
+def cg_input(steps: int, descriptor: str, batch_size: int = 1, data: tuple[str, str] = ("cg_train", "cg_valid")
+             ) -> dict:
     """Force-only training input for the O sites (energy prefactors 0: there are no CG energies)."""
     descriptors = {
         "se_e2_a": {"type": "se_e2_a", "sel": [48], "rcut_smth": 0.5, "rcut": 6.0, "neuron": [8, 16, 32],
@@ -61,18 +63,21 @@ def cg_input(steps: int, descriptor: str, batch_size: int = 1) -> dict:
             "learning_rate": {"type": "exp", "start_lr": 2e-3, "stop_lr": 2e-5, "decay_steps": max(1, steps // 40)},
             "loss": {"type": "ener", "start_pref_e": 0, "limit_pref_e": 0, "start_pref_f": 1, "limit_pref_f": 1,
                      "start_pref_v": 0, "limit_pref_v": 0},
-            "training": {"training_data": {"systems": ["../cg_train"], "batch_size": batch_size},
-                         "validation_data": {"systems": ["../cg_valid"], "batch_size": 4, "numb_btch": 2},
+            "training": {"training_data": {"systems": [f"../{data[0]}"], "batch_size": batch_size},
+                         "validation_data": {"systems": [f"../{data[1]}"], "batch_size": 4, "numb_btch": 2},
                          "numb_steps": steps, "seed": 10, "disp_freq": max(1, steps // 30), "save_freq": steps}}
 
 
-def md_input(structure: str, model: str, dt_fs: float, steps: int, frame: int | None = None) -> dict:
+def md_input(structure: str, model: str, dt_fs: float, steps: int, frame: int | None = None,
+             pair_table: str | None = None) -> dict:
     cfg = {"structure": structure, "potential": {"type": "deeppot", "model": model}, "ensemble": "nvt-bussi",
            "temperature_K": TEMPERATURE_K, "tau_t_fs": 100, "timestep_fs": dt_fs, "steps": steps, "seed": 1,
            "thermo_every": max(1, int(100 / dt_fs)), "traj_every": max(1, round(FRAME_FS / dt_fs)),
            "restart_every": steps, "output_dir": "md_out"}
     if frame is not None:
         cfg["frame"] = frame
+    if pair_table is not None:
+        cfg["pair_table"] = {"file": pair_table}
     return cfg
 
 
@@ -139,16 +144,27 @@ def run_stages(args) -> dict:
         write_cg_system(concatenate(train, "cg_train"), cgmap, WORK / "cg_train", force=True)
         write_cg_system(concatenate(valid, "cg_valid"), cgmap, WORK / "cg_valid", force=True)
         write_json(mapped, sources)
+    data, table = ("cg_train", "cg_valid"), None
+    if args.pair_prior:  # MS-CG pair forces first; the network learns the rest (deeppot cg pair-fit)
+        data, table = ("cg_train_residual", "cg_valid_residual"), "../cg_prior/prior.table"
+        if not (WORK / "cg_prior" / "prior.table").exists():
+            (WORK / "cg_prior").mkdir(exist_ok=True)
+            timings["cg_pair_fit_s"] = deeppot(
+                "cg", "pair-fit", "../cg_train", "-o", "prior.table", "--rcut", args.pair_prior,
+                "--residual", "../cg_train_residual", "--force", cwd=WORK / "cg_prior")
+            deeppot("cg", "subtract", "../cg_valid", "--table", "prior.table", "-o", "../cg_valid_residual", "--force",
+                    cwd=WORK / "cg_prior")
+            save()
     cg_dir = WORK / "cg"
     if not (cg_dir / "cg.dp").exists():
-        write_json(cg_dir / "input.json", cg_input(args.cg_train_steps, args.descriptor, args.cg_batch))
+        write_json(cg_dir / "input.json", cg_input(args.cg_train_steps, args.descriptor, args.cg_batch, data))
         timings["cg_train_s"] = deeppot("train", "input.json", "--no-progress", cwd=cg_dir)
         deeppot("freeze", "-o", "cg.dp", cwd=cg_dir)
         save()
     cg_md = WORK / "cg_md"
     if not md_done(cg_md, args.cg_steps):
         write_json(cg_md / "md.json", md_input("../cg_train/structure.extxyz", "../cg/cg.dp", args.cg_dt_fs,
-                                               args.cg_steps))
+                                               args.cg_steps, pair_table=table))
         try:
             timings["cg_md_s"] = deeppot("md", "md.json", "--force", cwd=cg_md)
             timings["cg_md_ps"] = args.cg_steps * args.cg_dt_fs / 1000
@@ -174,6 +190,9 @@ def main() -> None:
                     help="CG training frames per step (the mean force is ~2 %% of the loss: "
                          "larger batches average the noise)")
     ap.add_argument("--descriptor", choices=("se_e2_a", "loc_frame"), default="se_e2_a")
+    ap.add_argument("--pair-prior", type=float, default=None, metavar="RCUT",
+                    help="fit MS-CG pair forces to this range (Å) first and train the network on the residual "
+                         "forces; CG MD adds the pair table back")
     ap.add_argument("--cg-steps", type=int, default=3000, help="CG MD steps")
     ap.add_argument("--cg-dt-fs", type=float, default=2.0, help="CG MD timestep, fs")
     ap.add_argument("--cg-equil-ps", type=float, default=0.5, help="CG equilibration to drop, ps")

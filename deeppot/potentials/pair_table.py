@@ -1,0 +1,140 @@
+"""A tabulated pair potential u_ab(r), in DeePMD-kit's pair-table file format.
+
+The file (DeePMD-kit's ``pairtab`` / ``use_srtab`` table) is plain text: the first column is r (Å)
+on a uniform grid, then one column of u (eV) per type pair in the order 00, 01, …, 0(n−1), 11,
+12, …, (n−1)(n−1). u is a cubic spline through the points; beyond the last r it is zero, so a
+table should end at 0 (the force-matched tables of :mod:`deeppot.cg.pair_fit` do, smoothly).
+
+Why here: a coarse-grained model learns its many-body part far better on top of a pair prior
+(the multiscale-CG pair potential fitted first, the network trained on what is left): force
+matching on noisy forces otherwise leaves the short-range repulsion poorly determined and the
+liquid can collapse. ``deeppot md`` adds the table to any potential with the input key
+``pair_table``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from deeppot.core.grad import energy_derivatives
+from deeppot.core.neighbor import Edges, build_edges
+from deeppot.errors import ConfigError
+from deeppot.potentials.base import Potential
+
+
+def pair_columns(ntypes: int) -> list[tuple[int, int]]:
+    """Type pairs (a ≤ b) in the table's column order."""
+    return [(a, b) for a in range(ntypes) for b in range(a, ntypes)]
+
+
+def ntypes_of_columns(ncol: int) -> int | None:
+    """n with n(n+1)/2 == ncol, or None."""
+    n = int(round((np.sqrt(8 * ncol + 1) - 1) / 2))
+    return n if n * (n + 1) // 2 == ncol else None
+
+
+def read_pair_table(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """(r (m,), u (m, ncol)) from a table file, checked; :class:`ConfigError` naming the file otherwise."""
+    path = Path(path)
+    try:
+        data = np.loadtxt(path, comments="#", ndmin=2)
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"{path}: cannot read the pair table ({err})") from None
+    if data.shape[0] < 4 or data.shape[1] < 2:
+        raise ConfigError(f"{path}: a pair table needs ≥ 4 rows of r and u columns, got shape {data.shape}")
+    if not np.all(np.isfinite(data)):
+        raise ConfigError(f"{path}: the pair table has non-finite values")
+    r = data[:, 0]
+    step = np.diff(r)
+    if r[0] < 0 or np.any(step <= 0) or np.ptp(step) > 1e-6 * max(abs(step.mean()), 1e-12) + 1e-9:
+        raise ConfigError(f"{path}: the first column (r, Å) must be a uniform increasing grid from r ≥ 0")
+    if ntypes_of_columns(data.shape[1] - 1) is None:
+        raise ConfigError(f"{path}: {data.shape[1] - 1} energy columns is not n(n+1)/2 for any number of types n")
+    return r, data[:, 1:]
+
+
+def write_pair_table(path: str | Path, r: np.ndarray, u: np.ndarray, header: str = "") -> None:
+    """Write a table (atomically: a reader never sees half a file)."""
+    from deeppot.fileio import atomic_path
+
+    u = np.asarray(u).reshape(len(r), -1)
+    with atomic_path(Path(path)) as tmp:
+        np.savetxt(tmp, np.column_stack([r, u]), fmt="%.10e", header=header)
+
+
+class PairTable(Potential):
+    """Σ_{i<j} u_{t_i t_j}(r_ij) from a table, cubic-spline interpolated, zero beyond the last r."""
+
+    takes_edges = False
+
+    def __init__(self, r: np.ndarray, u: np.ndarray, type_map: list[str] | None = None, source: str = ""):
+        from scipy.interpolate import CubicSpline
+
+        u = np.asarray(u, dtype=np.float64).reshape(len(r), -1)
+        ntypes = ntypes_of_columns(u.shape[1])
+        if ntypes is None:
+            raise ConfigError(f"{source or 'pair table'}: {u.shape[1]} columns is not n(n+1)/2")
+        if type_map is not None and len(type_map) != ntypes:
+            raise ConfigError(f"{source or 'pair table'}: {ntypes} types in the table, type_map {type_map} has "
+                              f"{len(type_map)}")
+        self.type_map = list(type_map) if type_map else None
+        self.r0, self.dr, self.rcut = float(r[0]), float(r[1] - r[0]), float(r[-1])
+        self.source = source
+        # (columns, segments, 4) coefficients of u = c0 t^3 + c1 t^2 + c2 t + c3 on [r_k, r_k+1), t = r - r_k
+        coef = np.stack([CubicSpline(r, u[:, c], bc_type="not-a-knot").c.T for c in range(u.shape[1])])
+        self.coef = torch.as_tensor(coef, dtype=torch.float64)
+        self.column = torch.zeros(ntypes, ntypes, dtype=torch.long)
+        for k, (a, b) in enumerate(pair_columns(ntypes)):
+            self.column[a, b] = self.column[b, a] = k
+        self.digest = hashlib.sha256(np.ascontiguousarray(np.column_stack([r, u])).tobytes()).hexdigest()[:16]
+
+    @classmethod
+    def from_file(cls, path: str | Path, type_map: list[str] | None = None) -> PairTable:
+        r, u = read_pair_table(path)
+        return cls(r, u, type_map, source=str(path))
+
+    def identity(self) -> dict:
+        return {"class": "PairTable", "sha256_16": self.digest, "type_map": self.type_map}
+
+    def pair_energy(self, r: torch.Tensor, column: torch.Tensor) -> torch.Tensor:
+        """u(r) per pair; below the first grid point the first cubic is extended, beyond rcut 0."""
+        nseg = self.coef.shape[1]
+        k = torch.clamp(torch.floor((r - self.r0) / self.dr).long(), 0, nseg - 1)
+        t = r - (self.r0 + k * self.dr)
+        c = self.coef.to(r.device)[column, k]
+        u = ((c[:, 0] * t + c[:, 1]) * t + c[:, 2]) * t + c[:, 3]
+        return torch.where(r < self.rcut, u, torch.zeros_like(u))
+
+    def compute(self, positions, cell, atype, edges: Edges | None = None):
+        pos = positions.to(torch.float64)
+        n = pos.shape[0]
+        atype = (atype.to(torch.long) if atype is not None
+                 else torch.zeros(n, dtype=torch.long, device=pos.device))
+        if int(atype.max()) >= self.column.shape[0]:
+            raise ConfigError(f"{self.source or 'pair table'}: atom type {int(atype.max())} has no column "
+                              f"({self.column.shape[0]} types in the table)")
+        if edges is None:
+            edges = build_edges(pos.detach(), cell, self.rcut)
+        rij = edges.vectors(pos.detach()).requires_grad_(True)
+        column = self.column[atype[edges.center], atype[edges.neighbor]]
+        with torch.enable_grad():
+            # every pair appears twice (i->j and j->i): half each
+            e_edge = 0.5 * self.pair_energy(torch.linalg.norm(rij, dim=1), column)
+            atom_e = torch.zeros(n, dtype=pos.dtype, device=pos.device).index_add(0, edges.center, e_edge)
+            energy = atom_e.sum()
+            force, virial, _ = energy_derivatives(energy, rij, edges.center, edges.neighbor, n,
+                                                  torch.zeros(n, dtype=torch.long, device=pos.device), 1)
+        return {"energy": energy.detach(), "force": force, "virial": virial[0], "atom_energy": atom_e.detach()}
+
+    def forces_of_system(self, coord: np.ndarray, box: np.ndarray | None, atype: np.ndarray) -> np.ndarray:
+        """Forces (nframes, natoms, 3) eV/Å of every frame of a system."""
+        out = np.empty_like(coord, dtype=np.float64)
+        at = torch.as_tensor(atype, dtype=torch.long)
+        for f in range(coord.shape[0]):
+            cell = None if box is None else torch.as_tensor(box[f], dtype=torch.float64)
+            out[f] = self.compute(torch.as_tensor(coord[f], dtype=torch.float64), cell, at)["force"].numpy()
+        return out
