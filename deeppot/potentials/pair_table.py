@@ -69,7 +69,8 @@ def write_pair_table(path: str | Path, r: np.ndarray, u: np.ndarray, header: str
 class PairTable(Potential):
     """Σ_{i<j} u_{t_i t_j}(r_ij) from a table, cubic-spline interpolated, zero beyond the last r."""
 
-    takes_edges = False
+    #: the engine's Verlet pairs (within rcut + skin) will do: u is 0 beyond rcut
+    takes_edges = True
 
     def __init__(self, r: np.ndarray, u: np.ndarray, type_map: list[str] | None = None, source: str = ""):
         from scipy.interpolate import CubicSpline

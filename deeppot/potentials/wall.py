@@ -88,7 +88,10 @@ class WithExternal(Potential):
 
     def compute(self, positions, cell, atype, **kw):
         out = dict(self.inner.compute(positions, cell, atype, **kw))
-        ext = self.external.compute(positions, cell, atype)
+        if kw.get("edges") is not None and self.external.takes_edges and self.external.rcut <= self.rcut:
+            ext = self.external.compute(positions, cell, atype, edges=kw["edges"])  # the engine's pairs serve both
+        else:
+            ext = self.external.compute(positions, cell, atype)
         for key in ("energy", "force", "virial"):
             out[key] = out[key] + ext[key].to(out[key].dtype)
         if "atom_energy" in out:

@@ -84,6 +84,12 @@ def noise_floor(work: Path) -> dict:
     from deeppot.model.potential import ModelPotential
 
     model = ModelPotential(work / "cg" / "cg.dp")
+    table = work / "cg_prior" / "prior.table"
+    if table.exists():  # --pair-prior: the CG potential is the pair table plus the network
+        from deeppot.potentials.pair_table import PairTable
+        from deeppot.potentials.wall import WithExternal
+
+        model = WithExternal(model, PairTable.from_file(table, model.type_map))
     out = {name: force_matching_loss(load_system(work / f"cg_{name}"), model) for name in ("train", "valid")}
     valid = load_system(work / "cg_valid")
     out["mean_force_sq"] = float(np.mean(valid.force**2))  # loss of U = 0

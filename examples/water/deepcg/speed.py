@@ -4,7 +4,7 @@ CPU time (``time.process_time``, all threads of this process) is the fair measur
 shared with other jobs: wall time then depends on everyone else's load. Start-up and the first
 steps (neighbour lists, model loading) are excluded by a warm-up run.
 
-    python speed.py AA_MODEL CG_MODEL [--steps 100]
+    python speed.py AA_MODEL CG_MODEL [--steps 100] [--pair-table work/cg_prior/prior.table]
 """
 
 from __future__ import annotations
@@ -18,11 +18,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def measure(atoms, model: str, timestep_fs: float, steps: int) -> dict:
+def measure(atoms, model: str, timestep_fs: float, steps: int, pair_table: str | None = None) -> dict:
     from deeppot.md import Simulation
     from deeppot.model.potential import ModelPotential
 
-    sim = Simulation.from_atoms(atoms, ModelPotential(model), ensemble="nvt-bussi", temperature_K=300.0,
+    potential = ModelPotential(model)
+    if pair_table:  # a CG model trained on top of a pair prior runs with the table added (as deeppot md does)
+        from deeppot.potentials.pair_table import PairTable
+        from deeppot.potentials.wall import WithExternal
+
+        potential = WithExternal(potential, PairTable.from_file(pair_table, potential.type_map))
+    sim = Simulation.from_atoms(atoms, potential, ensemble="nvt-bussi", temperature_K=300.0,
                                 timestep_fs=timestep_fs, tau_t_fs=100.0)
     sim.run(5)
     cpu, wall = time.process_time(), time.perf_counter()
@@ -39,6 +45,7 @@ def main() -> None:
     ap.add_argument("cg_model")
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--cg-dt-fs", type=float, default=4.0)
+    ap.add_argument("--pair-table", default=None, help="the CG model's pair prior (deepcg.py --pair-prior)")
     ap.add_argument("--out", default=str(HERE / "speed.json"))
     args = ap.parse_args()
     import ase.io
@@ -50,7 +57,7 @@ def main() -> None:
     cg = ase.io.read(HERE / "work_dft" / "cg_train" / "structure.extxyz")
     cg.calc = None
     result = {"load_average": os.getloadavg(), "atomistic": measure(water, args.aa_model, 0.5, args.steps),
-              "cg": measure(cg, args.cg_model, args.cg_dt_fs, args.steps)}
+              "cg": measure(cg, args.cg_model, args.cg_dt_fs, args.steps, args.pair_table)}
     for key in ("ps_per_cpu_hour", "ps_per_wall_hour"):
         result[f"ratio_{key}"] = result["cg"][key] / result["atomistic"][key]
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
