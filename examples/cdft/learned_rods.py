@@ -39,6 +39,7 @@ from deeppot.cdft.learned import (
     simulate,
     train,
 )
+from deeppot.cdft.solver import ConvergenceError
 from deeppot.fileio import atomic_path
 
 HERE = Path(__file__).resolve().parent
@@ -56,9 +57,16 @@ def percus_binned(v_fn, mu: float, fine: int = 16) -> np.ndarray:
 
 
 def learned_profile(functional: LearnedFunctional, v_fn, mu: float) -> np.ndarray:
+    """Anderson-mixed Picard; where a network's c1 makes it overshoot (dense contact layers), gentler
+    mixing: the fixed point is the same, only the path to it differs."""
     grid = PlanarGrid(int(round(LENGTH / DX)), LENGTH, "reflecting")
-    p = solve(functional, grid, v_fn(grid.z), mu_kT=mu, rho_max=None, damping=0.2, max_iter=3000, tol=1e-8)
-    return p.rho
+    for damping, history, max_iter in ((0.2, 20, 3000), (0.05, 5, 20000), (0.02, 0, 50000)):
+        try:
+            return solve(functional, grid, v_fn(grid.z), mu_kT=mu, rho_max=None, damping=damping, history=history,
+                         max_iter=max_iter, tol=1e-8, log_every=0).rho
+        except ConvergenceError as err:
+            logging.getLogger("learned_rods").info("%s; again with damping %g", err, damping / 4)
+    raise ConvergenceError(f"learned c1: no converged profile for βμ = {mu}")
 
 
 def main() -> None:
