@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from deeppot.cg.noise import predicted_forces
 from deeppot.core.neighbor import build_edges
 from deeppot.data.system import System
 from deeppot.errors import DataError
@@ -121,12 +122,8 @@ def fit_pair_forces(systems: list[System], rcut: float, *, dr: float = 0.05, smo
             first = int(np.floor(r_min[c] / dr))
             free[c * K + first: c * K + K - 1] = True
     # second-difference smoothing, scaled to the data's curvature of the normal matrix
-    d2 = np.zeros((nparam, nparam))
-    for c in range(len(columns)):
-        for k in range(1, K - 1):
-            row = np.zeros(nparam)
-            row[c * K + k - 1], row[c * K + k], row[c * K + k + 1] = 1.0, -2.0, 1.0
-            d2 += np.outer(row, row)
+    second = np.diff(np.eye(K), 2, axis=0)  # (K-2, K): f[k-1] - 2 f[k] + f[k+1]
+    d2 = np.kron(np.eye(len(columns)), second.T @ second)
     scale = np.mean(np.diag(ata)[free]) if free.any() else 1.0
     m = ata + smoothing * scale * d2
     coef = np.zeros(nparam)
@@ -159,5 +156,4 @@ def subtract_pair_forces(system: System, table: PairTable) -> System:
 
     if system.force is None:
         raise DataError(f"{system.path}: no forces to subtract the pair forces from")
-    prior = table.forces_of_system(system.coord, system.box, system.atype)
-    return replace(system, force=system.force - prior)
+    return replace(system, force=system.force - predicted_forces(system, table))

@@ -125,12 +125,18 @@ def run(args) -> int:
 
 
 def _pair_fit(args) -> int:
+    from pathlib import Path
+
     from deeppot.cg.pair_fit import fit_pair_forces
     from deeppot.data.system import load_system
     from deeppot.errors import DeeppotError
 
     if args.residual is not None and len(args.residual) != len(args.systems):
         raise DeeppotError(f"--residual: {len(args.residual)} outputs for {len(args.systems)} systems (one each)")
+    for out in args.residual or []:  # refuse before any work or output, not after the table is written
+        path = Path(out)
+        if path.exists() and not args.force and (not path.is_dir() or any(path.iterdir())):
+            raise DeeppotError(f"{out}: exists and is not empty (choose a new name, or --force)")
     systems = [load_system(p) for p in args.systems]
     fit = fit_pair_forces(systems, args.rcut, dr=args.dr, smoothing=args.smoothing, every=args.every)
     fit.write(args.output)

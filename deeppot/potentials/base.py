@@ -82,3 +82,28 @@ class Potential(ABC):
         Subclasses report their parameters, so a restart made with other parameters is refused.
         """
         return {"class": f"{type(self).__module__}.{type(self).__qualname__}"}
+
+
+def pair_sum(positions: torch.Tensor, cell: torch.Tensor | None, rcut: float, edge_energy, edges=None
+             ) -> dict[str, torch.Tensor]:
+    """Energy, forces and virial of a pair potential: Σ over edges of ½ ``edge_energy(r, center, neighbor)``.
+
+    ``edge_energy`` maps pair distances (E,) and the edges' atom indices to pair energies (E,);
+    every pair appears twice in a full neighbour list (i→j and j→i), hence the half. ``edges``: an
+    engine's Verlet pairs (beyond ``rcut`` the pair energy must be 0), else built here.
+    """
+    from deeppot.core.grad import energy_derivatives
+    from deeppot.core.neighbor import build_edges
+
+    pos = positions.to(torch.float64)
+    n = pos.shape[0]
+    if edges is None:
+        edges = build_edges(pos.detach(), cell, rcut)
+    rij = edges.vectors(pos.detach()).requires_grad_(True)
+    with torch.enable_grad():
+        e_edge = 0.5 * edge_energy(torch.linalg.norm(rij, dim=1), edges.center, edges.neighbor)
+        atom_e = torch.zeros(n, dtype=pos.dtype, device=pos.device).index_add(0, edges.center, e_edge)
+        energy = atom_e.sum()
+        force, virial, _ = energy_derivatives(energy, rij, edges.center, edges.neighbor, n,
+                                              torch.zeros(n, dtype=torch.long, device=pos.device), 1)
+    return {"energy": energy.detach(), "force": force, "virial": virial[0], "atom_energy": atom_e.detach()}

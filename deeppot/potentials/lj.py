@@ -15,10 +15,9 @@ from typing import Annotated, Literal
 import torch
 from pydantic import Field, field_validator, model_validator
 
-from deeppot.core.grad import energy_derivatives
-from deeppot.core.neighbor import Edges, build_edges
+from deeppot.core.neighbor import Edges
 from deeppot.errors import ConfigError
-from deeppot.potentials.base import Potential
+from deeppot.potentials.base import Potential, pair_sum
 from deeppot.potentials.registry import register_potential
 from deeppot.schema.base import Section, fail, show
 
@@ -104,18 +103,12 @@ class LennardJones(Potential):
         return torch.where(r < self.rcut, e, torch.zeros_like(e))
 
     def compute(self, positions, cell, atype, edges: Edges | None = None):
-        pos = positions.to(torch.float64)
-        n = pos.shape[0]
-        atype = atype.to(torch.long) if self.type_map else torch.zeros(n, dtype=torch.long, device=pos.device)
-        if edges is None:
-            edges = build_edges(pos.detach(), cell, self.rcut)
-        rij = edges.vectors(pos.detach()).requires_grad_(True)
-        ti, tj = atype[edges.center], atype[edges.neighbor]
-        with torch.enable_grad():
-            # every pair appears twice (i->j and j->i): half each
-            e_edge = 0.5 * self.pair_energy(torch.linalg.norm(rij, dim=1), self.eps[ti, tj], self.sig[ti, tj])
-            atom_e = torch.zeros(n, dtype=pos.dtype, device=pos.device).index_add(0, edges.center, e_edge)
-            energy = atom_e.sum()
-            force, virial, _ = energy_derivatives(energy, rij, edges.center, edges.neighbor, n,
-                                                  torch.zeros(n, dtype=torch.long, device=pos.device), 1)
-        return {"energy": energy.detach(), "force": force, "virial": virial[0], "atom_energy": atom_e.detach()}
+        n = positions.shape[0]
+        atype = (atype.to(torch.long) if self.type_map
+                 else torch.zeros(n, dtype=torch.long, device=positions.device))
+
+        def edge_energy(r, i, j):
+            ti, tj = atype[i], atype[j]
+            return self.pair_energy(r, self.eps[ti, tj], self.sig[ti, tj])
+
+        return pair_sum(positions, cell, self.rcut, edge_energy, edges)

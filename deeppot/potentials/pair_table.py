@@ -20,10 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from deeppot.core.grad import energy_derivatives
-from deeppot.core.neighbor import Edges, build_edges
+from deeppot.core.neighbor import Edges
 from deeppot.errors import ConfigError
-from deeppot.potentials.base import Potential
+from deeppot.potentials.base import Potential, pair_sum
 
 
 def pair_columns(ntypes: int) -> list[tuple[int, int]]:
@@ -111,31 +110,11 @@ class PairTable(Potential):
         return torch.where(r < self.rcut, u, torch.zeros_like(u))
 
     def compute(self, positions, cell, atype, edges: Edges | None = None):
-        pos = positions.to(torch.float64)
-        n = pos.shape[0]
+        n = positions.shape[0]
         atype = (atype.to(torch.long) if atype is not None
-                 else torch.zeros(n, dtype=torch.long, device=pos.device))
+                 else torch.zeros(n, dtype=torch.long, device=positions.device))
         if int(atype.max()) >= self.column.shape[0]:
             raise ConfigError(f"{self.source or 'pair table'}: atom type {int(atype.max())} has no column "
                               f"({self.column.shape[0]} types in the table)")
-        if edges is None:
-            edges = build_edges(pos.detach(), cell, self.rcut)
-        rij = edges.vectors(pos.detach()).requires_grad_(True)
-        column = self.column[atype[edges.center], atype[edges.neighbor]]
-        with torch.enable_grad():
-            # every pair appears twice (i->j and j->i): half each
-            e_edge = 0.5 * self.pair_energy(torch.linalg.norm(rij, dim=1), column)
-            atom_e = torch.zeros(n, dtype=pos.dtype, device=pos.device).index_add(0, edges.center, e_edge)
-            energy = atom_e.sum()
-            force, virial, _ = energy_derivatives(energy, rij, edges.center, edges.neighbor, n,
-                                                  torch.zeros(n, dtype=torch.long, device=pos.device), 1)
-        return {"energy": energy.detach(), "force": force, "virial": virial[0], "atom_energy": atom_e.detach()}
-
-    def forces_of_system(self, coord: np.ndarray, box: np.ndarray | None, atype: np.ndarray) -> np.ndarray:
-        """Forces (nframes, natoms, 3) eV/Å of every frame of a system."""
-        out = np.empty_like(coord, dtype=np.float64)
-        at = torch.as_tensor(atype, dtype=torch.long)
-        for f in range(coord.shape[0]):
-            cell = None if box is None else torch.as_tensor(box[f], dtype=torch.float64)
-            out[f] = self.compute(torch.as_tensor(coord[f], dtype=torch.float64), cell, at)["force"].numpy()
-        return out
+        return pair_sum(positions, cell, self.rcut,
+                        lambda r, i, j: self.pair_energy(r, self.column[atype[i], atype[j]]), edges)

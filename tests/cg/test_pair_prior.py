@@ -10,6 +10,7 @@ import pytest
 import torch
 from helpers import ARGON, KB_EV_K, argon_lattice, argon_system, satellite_system
 
+from deeppot.cg.noise import predicted_forces
 from deeppot.cg.pair_fit import fit_pair_forces, subtract_pair_forces
 from deeppot.cli.main import main
 from deeppot.data import load_system
@@ -44,7 +45,7 @@ def test_pair_fit_of_lj_argon_recovers_the_lj_pair_force():
     assert err.max() < 0.05 * np.abs(lj_pair_force(fit.nodes[seen])).max()
     # the table reproduces the frames' forces
     system = argon_system(nframes=2, seed=7)
-    table_forces = fit.potential().forces_of_system(system.coord, system.box, system.atype)
+    table_forces = predicted_forces(system, fit.potential())
     assert np.sqrt(np.mean((table_forces - system.force) ** 2)) < 0.03 * np.sqrt(np.mean(system.force**2))
 
 
@@ -153,7 +154,7 @@ def test_cli_pair_fit_and_subtract_split_forces_into_table_plus_residual(tmp_pat
     table = PairTable.from_file(tmp_path / "prior.table", ["Ar"])
     for src, res in (("train", "train_res"), ("valid", "valid_res")):
         original, residual = load_system(tmp_path / src), load_system(tmp_path / res)
-        prior = table.forces_of_system(original.coord, original.box, original.atype)
+        prior = predicted_forces(original, table)
         assert np.allclose(residual.force + prior, original.force, atol=1e-10)
         assert np.array_equal(residual.coord, original.coord)
         assert np.abs(residual.force).mean() < 0.1 * np.abs(original.force).mean()  # the pair part is gone
@@ -165,3 +166,7 @@ def test_cli_pair_fit_and_subtract_split_forces_into_table_plus_residual(tmp_pat
     assert main(["cg", "subtract", str(tmp_path / "valid"), "--table", str(tmp_path / "nope.table"), "-o",
                  str(tmp_path / "v2")]) == 2
     assert "nope.table" in capsys.readouterr().err and not (tmp_path / "v2").exists()
+    # an existing residual directory is refused before anything is written
+    assert main(["cg", "pair-fit", str(tmp_path / "train"), "-o", str(tmp_path / "new.table"), "--rcut", str(RCUT),
+                 "--residual", str(tmp_path / "train_res")]) == 2
+    assert "not empty" in capsys.readouterr().err and not (tmp_path / "new.table").exists()
