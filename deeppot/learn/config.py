@@ -57,6 +57,11 @@ class ExploreSection(Section):
         "select/converge_accurate", json_schema_extra={"type_text": "list[section]"})
     min_distance_A: float = Field(0.5, ge=0, description="an exploration run stops when atoms come closer")
     max_force_eV_A: Positive = Field(50.0, description="an exploration run stops when a force exceeds this")
+    pre_stop_frames: int = Field(
+        20, ge=0, description="on a safety stop, up to this many states from just before it (one every "
+        "pre_stop_every steps) join the frames: the approach to a collapse is where labels are missing, and "
+        "traj_every alone rarely catches it (they can be candidates but do not count in the fractions)")
+    pre_stop_every: int = Field(2, ge=1, description="steps between the states kept for pre_stop_frames")
     seed: int = Field(0, ge=0, description="seed of velocities and thermostat noise")
 
 

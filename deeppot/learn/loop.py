@@ -228,7 +228,7 @@ class Learner:
         spec = self.cfg["explore"]
         plan = spec["schedule"][stage]
         starts = plan["structures"] if plan["structures"] is not None else range(len(self.structures))
-        limits = {"min_distance_A": spec["min_distance_A"], "max_force_eV_A": spec["max_force_eV_A"]}
+        limits = {k: spec[k] for k in ("min_distance_A", "max_force_eV_A", "pre_stop_frames", "pre_stop_every")}
         futures, dirs = [], []
         for s in starts:
             for temperature in plan["temperatures_K"]:
@@ -244,7 +244,8 @@ class Learner:
         for r, d in zip(results, dirs):
             r["dir"] = d
             if r["stopped"]:
-                log.warning("iteration %d: %s stopped early: %s", it, Path(d).name, r["stopped"])
+                log.warning("iteration %d: %s stopped early: %s (%d states before the stop kept)", it, Path(d).name,
+                            r["stopped"], r.get("pre_stop_frames", 0))
         return results
 
     def select(self, it: int, stage: int, runs: list[dict], models: list[str]) -> dict:
@@ -272,14 +273,18 @@ class Learner:
             return np.asarray(out)
 
         chosen = select.choose(categories, devi[:, 4], sel["fp_task_max"], sel["fp_task_min"], features_for)
-        counts = {name: int((categories == code).sum()) for code, name in select.NAMES.items()}
+        # the fractions are over the regular frames (every traj_every steps); the dense states kept
+        # from just before a safety stop may be labelled but would skew them
+        regular = np.concatenate([~fr["pre_stop"] for fr in frames]) if index else np.zeros(0, dtype=bool)
+        counts = {name: int((categories[regular] == code).sum()) for code, name in select.NAMES.items()}
+        counts["pre_stop_candidates"] = int((categories[~regular] == select.CANDIDATE).sum())
         # a run cut short by a safety stop (atoms too close, huge force) never reached its later
         # frames; they count as failed, or a blown-up run would look accurate
         plan = self.cfg["explore"]["schedule"][stage]
         expected = plan["steps"] // plan["traj_every"] + 1
-        counts["unreached"] = sum(max(expected - len(fr["coord"]), 0) for fr in frames)
+        counts["unreached"] = sum(max(expected - int((~fr["pre_stop"]).sum()), 0) for fr in frames)
         counts["failed"] += counts["unreached"]
-        counts["frames"] = len(categories) + counts["unreached"]
+        counts["frames"] = int(regular.sum()) + counts["unreached"]
         result = {"stage": stage, "counts": counts,
                   "accurate_fraction": counts["accurate"] / counts["frames"] if counts["frames"] else 0.0,
                   "chosen": [list(index[c]) for c in chosen]}

@@ -15,6 +15,7 @@ Where the tasks run:
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import logging
@@ -143,9 +144,14 @@ def train_member(member_dir: str, train_cfg: dict, init_model: str | None) -> di
 def explore_run(task_dir: str, model_paths: list[str], atoms, stage: dict, seed: int, limits: dict) -> dict:
     """MD with the committee; frames every ``traj_every`` steps with ``dp model-devi``'s columns.
 
-    Writes ``frames.npz`` (coord, box, step, atype in the models' type_map) and ``model_devi.out``.
-    A run stopped by a safety check (atoms too close, huge force: typical of an early, poor
-    ensemble) keeps the frames recorded so far; the reason goes into ``done.json``.
+    Writes ``frames.npz`` (coord, box, step, atype in the models' type_map, pre_stop) and
+    ``model_devi.out``. A run stopped by a safety check (atoms too close, huge force: typical of
+    an early, poor ensemble) keeps the frames recorded so far; the reason goes into ``done.json``.
+    It also keeps the last ``limits["pre_stop_frames"]`` states before the stop, one every
+    ``limits["pre_stop_every"]`` steps, as extra frames flagged ``pre_stop``: a collapse builds
+    up within a few tens of femtoseconds, between two regular frames, and the committee's
+    deviation rises from accurate to failed inside that window, so without them the states that
+    most need a label are never seen.
     """
     done = is_done(task_dir)
     if done:
@@ -168,10 +174,20 @@ def explore_run(task_dir: str, model_paths: list[str], atoms, stage: dict, seed:
     options = {"tau_t_fs": stage["tau_t_fs"]} if "tau_t_fs" in ENSEMBLES[stage["ensemble"]].options else {}
     coords, boxes, steps = [], [], []
 
+    recent = collections.deque(maxlen=limits.get("pre_stop_frames", 0))
+
+    def snapshot(sim) -> tuple:
+        return (sim.state.step, sim.state.positions.numpy().copy(),
+                None if sim.state.cell is None else sim.state.cell.numpy().copy())
+
     def record(sim):
-        coords.append(sim.state.positions.numpy().copy())
-        boxes.append(None if sim.state.cell is None else sim.state.cell.numpy().copy())
-        steps.append(sim.state.step)
+        step, coord, box = snapshot(sim)
+        coords.append(coord)
+        boxes.append(box)
+        steps.append(step)
+
+    def remember(sim):
+        recent.append(snapshot(sim))
 
     stopped = None
     try:
@@ -180,9 +196,19 @@ def explore_run(task_dir: str, model_paths: list[str], atoms, stage: dict, seed:
                                     min_distance_A=limits["min_distance_A"], max_force_eV_A=limits["max_force_eV_A"],
                                     **options)
         sim.attach(record, stage["traj_every"])
+        if recent.maxlen:
+            sim.attach(remember, limits.get("pre_stop_every", 1))
         sim.run(stage["steps"])
     except (SimulationError, DeeppotError) as err:  # e.g. more neighbours than the models' sel
         stopped = str(err)
+    n_regular = len(coords)
+    if stopped:
+        regular = set(steps)
+        for step, coord, box in recent:
+            if step not in regular:
+                steps.append(step)
+                coords.append(coord)
+                boxes.append(box)
     type_map = members[0].type_map
     atype = np.array([type_map.index(s) for s in atoms.get_chemical_symbols()])
     coord = np.asarray(coords).reshape(len(coords), len(atype), 3)
@@ -196,11 +222,11 @@ def explore_run(task_dir: str, model_paths: list[str], atoms, stage: dict, seed:
     with atomic_path(directory / "frames.npz") as tmp:
         with open(tmp, "wb") as handle:
             np.savez(handle, coord=coord, box=np.zeros((0,)) if box is None else box, step=np.asarray(steps),
-                     atype=atype, type_map=np.asarray(type_map))
+                     atype=atype, type_map=np.asarray(type_map), pre_stop=np.arange(len(coord)) >= n_regular)
     with atomic_write(directory / "model_devi.out", "w") as handle:
         np.savetxt(handle, np.column_stack([np.asarray(steps), devi]), fmt=["%12d"] + ["%18.6e"] * 7, header=HEADER)
-    return mark_done(directory, {"frames": len(coord), "stopped": stopped, "temperature_K": stage["temperature_K"],
-                                 "seconds": time.perf_counter() - t0})
+    return mark_done(directory, {"frames": n_regular, "pre_stop_frames": len(coord) - n_regular, "stopped": stopped,
+                                 "temperature_K": stage["temperature_K"], "seconds": time.perf_counter() - t0})
 
 
 def load_frames(task_dir: str | Path) -> dict:
@@ -209,6 +235,8 @@ def load_frames(task_dir: str | Path) -> dict:
     with np.load(directory / "frames.npz") as data:
         out = {k: data[k] for k in data.files}
     out["box"] = out["box"] if out["box"].size else None
+    if "pre_stop" not in out:  # written before pre-stop frames existed
+        out["pre_stop"] = np.zeros(len(out["coord"]), dtype=bool)
     out["type_map"] = [str(t) for t in out["type_map"]]
     out["devi"] = np.loadtxt(directory / "model_devi.out", ndmin=2).reshape(-1, 8)
     return out

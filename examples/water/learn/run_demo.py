@@ -116,8 +116,8 @@ def baseline(client, loop_dir: Path, summaries: list[dict]) -> dict:
         sel = json.loads((loop_dir / f"iter.{it:03d}" / "02.select.json").read_text())
         chosen |= {(it, t, f) for t, f in sel["chosen"]}
         for t, task in enumerate(sorted((loop_dir / f"iter.{it:03d}" / "01.explore").glob("task.*"))):
-            n = len(tasks.load_frames(task)["coord"])
-            pool += [(it, t, f) for f in range(n)]
+            regular = ~tasks.load_frames(task)["pre_stop"]  # MD frames every traj_every steps
+            pool += [(it, t, int(f)) for f in np.flatnonzero(regular)]
     pool = [p for p in pool if p not in chosen]
     n_labels = sum(s["labels_added"] + s["labels_failed"] for s in summaries)
     rng = np.random.default_rng(2026)
