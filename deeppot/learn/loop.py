@@ -272,12 +272,15 @@ class Learner:
                                                  None if fr["box"] is None else fr["box"][f:f + 1], fr["atype"])[0])
             return np.asarray(out)
 
-        chosen = select.choose(categories, devi[:, 4], sel["fp_task_max"], sel["fp_task_min"], features_for)
         # the fractions are over the regular frames (every traj_every steps); the dense states kept
         # from just before a safety stop may be labelled but would skew them
         regular = np.concatenate([~fr["pre_stop"] for fr in frames]) if index else np.zeros(0, dtype=bool)
+        eligible = categories.copy()
+        if sel["label_pre_stop_failed"]:
+            eligible[~regular & (categories == select.FAILED) & np.isfinite(devi[:, 4])] = select.CANDIDATE
+        chosen = select.choose(eligible, devi[:, 4], sel["fp_task_max"], sel["fp_task_min"], features_for)
         counts = {name: int((categories[regular] == code).sum()) for code, name in select.NAMES.items()}
-        counts["pre_stop_candidates"] = int((categories[~regular] == select.CANDIDATE).sum())
+        counts["pre_stop_candidates"] = int((eligible[~regular] == select.CANDIDATE).sum())
         # a run cut short by a safety stop (atoms too close, huge force) never reached its later
         # frames; they count as failed, or a blown-up run would look accurate
         plan = self.cfg["explore"]["schedule"][stage]

@@ -76,3 +76,13 @@ def test_a_safety_stop_keeps_the_states_just_before_it_as_extra_frames(tmp_path,
     chosen = [f for _, f in selection["chosen"]]
     assert len(chosen) == 3 and len(set(chosen)) == 3  # fp_task_max of tiny_learn_input
     json.dumps(selection)  # written as JSON: plain types only
+
+    # every frame failed (trust_hi tiny): only the states before the stop may be labelled, and only
+    # with label_pre_stop_failed (DP-GEN's rule without it: nothing)
+    for flag, expect in ((True, min(3, len(extra))), (False, 0)):
+        learner.cfg["select"].update(trust_lo=0.0, trust_hi=1e-12, label_pre_stop_failed=flag)
+        (learner.iter_dir(0) / "02.select.json").unlink()
+        selection = learner.select(0, 0, [{"dir": str(task)}], models)
+        assert selection["counts"]["failed"] == selection["counts"]["frames"]
+        assert len(selection["chosen"]) == expect
+        assert all(frames["pre_stop"][f] for _, f in selection["chosen"])
