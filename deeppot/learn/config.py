@@ -73,6 +73,9 @@ class SelectSection(Section):
     fp_task_max: int = Field(20, ge=1, description="at most this many candidates labelled per iteration")
     fp_task_min: int = Field(1, ge=0, description="fewer candidates than this: nothing labelled this iteration")
     converge_accurate: float = Field(0.95, gt=0, le=1, description="accurate fraction that passes a stage")
+    converge_without_stops: bool = Field(
+        True, description="a stage passes only when, besides the accurate fraction, none of its exploration "
+        "runs hit a safety stop: a collapse is the plainest sign of a hole, even late in a run")
     label_pre_stop_failed: bool = Field(
         True, description="the states kept just before a safety stop (explore/pre_stop_frames) may be labelled "
         "even at or above trust_hi: the stop proves the region is reached, and there the committee agrees on a "

@@ -14,7 +14,8 @@ and iterations are read back, never redone or deleted; the training set of an it
 ``init_data`` plus the ``data/`` of earlier finished label stages, each written whole or not at all.
 
 The schedule advances one stage when the accurate fraction of the current stage reaches
-``select/converge_accurate``; the loop ends when the last stage passes (converged) or after
+``select/converge_accurate`` and (``select/converge_without_stops``) no run of it hit a safety
+stop; the loop ends when the last stage passes (converged) or after
 ``max_iterations``.
 """
 
@@ -98,10 +99,12 @@ class Learner:
 
     def stage_of(self, it: int) -> int | None:
         """Schedule stage explored at iteration ``it`` (None: every stage passed, converged)."""
+        sel = self.cfg["select"]
         stage = 0
         for j in range(it):
             summary = self.summary(j)
-            if summary["accurate_fraction"] >= self.cfg["select"]["converge_accurate"]:
+            stopped = sel["converge_without_stops"] and summary.get("explore_stopped", 0) > 0
+            if summary["accurate_fraction"] >= sel["converge_accurate"] and not stopped:
                 stage += 1
         return stage if stage < len(self.cfg["explore"]["schedule"]) else None
 

@@ -127,12 +127,18 @@ def test_schedule_advances_a_stage_each_time_the_accurate_fraction_reaches_the_t
 
     learner = Learner.__new__(Learner)
     learner.root = tmp_path
-    learner.cfg = {"select": {"converge_accurate": 0.9}, "explore": {"schedule": [{}, {}]}}
-    fractions = [0.2, 0.95, 0.5, 0.89, 0.9]
-    for it, fraction in enumerate(fractions):
+    learner.cfg = {"select": {"converge_accurate": 0.9, "converge_without_stops": True},
+                   "explore": {"schedule": [{}, {}]}}
+    fractions = [0.2, 0.95, 0.5, 0.89, 0.93, 0.9]
+    stops = [1, 0, 0, 0, 1, 0]
+    for it, (fraction, stopped) in enumerate(zip(fractions, stops)):
         (tmp_path / f"iter.{it:03d}").mkdir()
-        (tmp_path / f"iter.{it:03d}" / "summary.json").write_text(json.dumps({"accurate_fraction": fraction}))
-    # stage 0 passed at iteration 1 (0.95); stage 1 passed at iteration 4 (0.9 ≥ 0.9): converged
+        (tmp_path / f"iter.{it:03d}" / "summary.json").write_text(
+            json.dumps({"accurate_fraction": fraction, "explore_stopped": stopped}))
+    # stage 0 passed at iteration 1 (0.95); iteration 4 is accurate enough but a run hit a safety
+    # stop; stage 1 passed at iteration 5 (0.9 ≥ 0.9): converged
+    assert [learner.stage_of(it) for it in range(7)] == [0, 0, 1, 1, 1, 1, None]
+    learner.cfg["select"]["converge_without_stops"] = False  # the accurate fraction alone
     assert [learner.stage_of(it) for it in range(6)] == [0, 0, 1, 1, 1, None]
 
 
