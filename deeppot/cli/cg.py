@@ -54,6 +54,9 @@ def add_arguments(parser) -> None:
     q.add_argument("--dr", type=positive_float, default=0.05, help="grid of the piecewise-linear force, Å (0.05)")
     q.add_argument("--smoothing", type=float, default=1e-3, help="second-difference penalty (relative; 1e-3)")
     q.add_argument("--every", type=positive_int, default=1, help="use every N-th frame for the fit")
+    q.add_argument("--wall", type=positive_float, default=20.0, metavar="eV/Å²",
+                   help="slope of the repulsive force below the closest pair in the data, where the data say "
+                        "nothing (20); steeper keeps a network trained on top from pulling sites closer there")
     q.add_argument("--residual", nargs="+", metavar="OUT", default=None,
                    help="write each SYSTEM with the pair forces subtracted to OUT (one OUT per SYSTEM)")
     q.add_argument("--force", action="store_true", help="replace existing residual directories")
@@ -138,7 +141,8 @@ def _pair_fit(args) -> int:
         if path.exists() and not args.force and (not path.is_dir() or any(path.iterdir())):
             raise DeeppotError(f"{out}: exists and is not empty (choose a new name, or --force)")
     systems = [load_system(p) for p in args.systems]
-    fit = fit_pair_forces(systems, args.rcut, dr=args.dr, smoothing=args.smoothing, every=args.every)
+    fit = fit_pair_forces(systems, args.rcut, dr=args.dr, smoothing=args.smoothing, every=args.every,
+                          wall_stiffness_eV_A2=args.wall)
     fit.write(args.output)
     closest = ", ".join(f"{r:.2f}" for r in fit.r_min_data)
     print(f"cg pair-fit: {fit.frames} frames, force-matching loss per component {fit.loss_before:.5g} -> "

@@ -170,3 +170,23 @@ def test_cli_pair_fit_and_subtract_split_forces_into_table_plus_residual(tmp_pat
     assert main(["cg", "pair-fit", str(tmp_path / "train"), "-o", str(tmp_path / "new.table"), "--rcut", str(RCUT),
                  "--residual", str(tmp_path / "train_res")]) == 2
     assert "not empty" in capsys.readouterr().err and not (tmp_path / "new.table").exists()
+
+
+def test_cli_wall_sets_the_force_slope_below_the_closest_pair_and_nothing_else(tmp_path):
+    write_deepmd_npy(argon_system(nframes=4, seed=1), tmp_path / "train")
+    forces = {}
+    for wall in ("20", "100"):
+        out = tmp_path / f"wall{wall}.table"
+        assert main(["cg", "pair-fit", str(tmp_path / "train"), "-o", str(out), "--rcut", str(RCUT),
+                     "--wall", wall]) == 0
+        r, u = read_pair_table(out)
+        forces[wall] = -np.gradient(u[:, 0], r)
+    r_min = fit_pair_forces([argon_system(nframes=4, seed=1)], RCUT).r_min_data[0]
+    wall_start = np.floor(r_min / 0.05) * 0.05  # the first node of the fitted force
+    above, deep = r >= wall_start + 0.01, r < wall_start - 0.3
+    np.testing.assert_allclose(forces["100"][above], forces["20"][above], atol=1e-6)  # the fit is unchanged
+    # below it the force grows linearly with the given slope
+    slope = {w: np.polyfit(r[deep], f[deep], 1)[0] for w, f in forces.items()}
+    assert slope["20"] == pytest.approx(-20, rel=1e-3) and slope["100"] == pytest.approx(-100, rel=1e-3)
+    assert main(["cg", "pair-fit", str(tmp_path / "train"), "-o", str(tmp_path / "x.table"), "--rcut", str(RCUT),
+                 "--wall", "-1"]) == 2
