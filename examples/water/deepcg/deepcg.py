@@ -150,8 +150,8 @@ def run_stages(args) -> dict:
         if not (WORK / "cg_prior" / "prior.table").exists():
             (WORK / "cg_prior").mkdir(exist_ok=True)
             timings["cg_pair_fit_s"] = deeppot(
-                "cg", "pair-fit", "../cg_train", "-o", "prior.table", "--rcut", args.pair_prior,
-                "--residual", "../cg_train_residual", "--force", cwd=WORK / "cg_prior")
+                "cg", "pair-fit", "../cg_train", "-o", "prior.table", "--rcut", args.pair_prior, "--wall",
+                args.pair_wall, "--residual", "../cg_train_residual", "--force", cwd=WORK / "cg_prior")
             deeppot("cg", "subtract", "../cg_valid", "--table", "prior.table", "-o", "../cg_valid_residual", "--force",
                     cwd=WORK / "cg_prior")
             save()
@@ -193,6 +193,8 @@ def main() -> None:
     ap.add_argument("--pair-prior", type=float, default=None, metavar="RCUT",
                     help="fit MS-CG pair forces to this range (Å) first and train the network on the residual "
                          "forces; CG MD adds the pair table back")
+    ap.add_argument("--pair-wall", type=float, default=20.0, metavar="eV/Å²",
+                    help="slope of the prior's repulsion below the closest pair in the data (cg pair-fit --wall)")
     ap.add_argument("--cg-steps", type=int, default=3000, help="CG MD steps")
     ap.add_argument("--cg-dt-fs", type=float, default=2.0, help="CG MD timestep, fs")
     ap.add_argument("--cg-equil-ps", type=float, default=0.5, help="CG equilibration to drop, ps")
