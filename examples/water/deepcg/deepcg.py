@@ -193,7 +193,7 @@ def main() -> None:
     ap.add_argument("--pair-prior", type=float, default=None, metavar="RCUT",
                     help="fit MS-CG pair forces to this range (Å) first and train the network on the residual "
                          "forces; CG MD adds the pair table back")
-    ap.add_argument("--pair-wall", type=float, default=20.0, metavar="eV/Å²",
+    ap.add_argument("--pair-wall", type=float, default=100.0, metavar="eV/Å²",
                     help="slope of the prior's repulsion below the closest pair in the data (cg pair-fit --wall)")
     ap.add_argument("--cg-steps", type=int, default=3000, help="CG MD steps")
     ap.add_argument("--cg-dt-fs", type=float, default=2.0, help="CG MD timestep, fs")
