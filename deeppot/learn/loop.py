@@ -277,7 +277,8 @@ class Learner:
 
         # the fractions are over the regular frames (every traj_every steps); the dense states kept
         # from just before a safety stop may be labelled but would skew them
-        regular = np.concatenate([~fr["pre_stop"] for fr in frames]) if index else np.zeros(0, dtype=bool)
+        regular_of_run = [~fr["pre_stop"] for fr in frames]
+        regular = np.concatenate(regular_of_run) if index else np.zeros(0, dtype=bool)
         eligible = categories.copy()
         if sel["label_pre_stop_failed"]:
             eligible[~regular & (categories == select.FAILED) & np.isfinite(devi[:, 4])] = select.CANDIDATE
@@ -288,7 +289,7 @@ class Learner:
         # frames; they count as failed, or a blown-up run would look accurate
         plan = self.cfg["explore"]["schedule"][stage]
         expected = plan["steps"] // plan["traj_every"] + 1
-        counts["unreached"] = sum(max(expected - int((~fr["pre_stop"]).sum()), 0) for fr in frames)
+        counts["unreached"] = sum(max(expected - int(r.sum()), 0) for r in regular_of_run)
         counts["failed"] += counts["unreached"]
         counts["frames"] = int(regular.sum()) + counts["unreached"]
         result = {"stage": stage, "counts": counts,

@@ -20,11 +20,6 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 
 
-def minimum_image(d: np.ndarray, cell: np.ndarray) -> np.ndarray:
-    frac = d @ np.linalg.inv(cell)
-    return (frac - np.round(frac)) @ cell
-
-
 def run_member(model: Path, structure: Path, picoseconds: float, seed: int) -> dict:
     import torch
 
@@ -37,7 +32,7 @@ def run_member(model: Path, structure: Path, picoseconds: float, seed: int) -> d
     torch.set_num_threads(1)
     atoms = to_atoms(load_system(structure), -1)
     atoms.calc = None
-    cell = np.asarray(atoms.cell)
+    frame = atoms.copy()  # ASE's minimum-image distances, any cell shape
     oxygen = np.array([s == "O" for s in atoms.get_chemical_symbols()])
     hydrogen = np.flatnonzero(~oxygen)
     sim = Simulation.from_atoms(atoms, ModelPotential(str(model)), ensemble="nvt-langevin", temperature_K=400,
@@ -45,8 +40,8 @@ def run_member(model: Path, structure: Path, picoseconds: float, seed: int) -> d
     seen = {"frames": 0, "intact": 0, "min_OO_A": np.inf, "min_HH_inter_A": np.inf, "T_K": []}
 
     def check(s) -> None:
-        x = s.state.positions.numpy()
-        d = np.linalg.norm(minimum_image(x[:, None] - x[None], cell), axis=-1)
+        frame.set_positions(s.state.positions.numpy())
+        d = frame.get_all_distances(mic=True)
         d_ho = d[np.ix_(hydrogen, np.flatnonzero(oxygen))]
         owner = d_ho.argmin(1)
         intact = bool((d_ho.min(1) < 1.3).all() and (np.bincount(owner, minlength=oxygen.sum()) == 2).all())
