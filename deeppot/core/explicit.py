@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from deeppot.core import contract, embed_tangent
 from deeppot.core.neighbor import build_edges, check_sel, neighbor_counts
 from deeppot.core.network import MLP, tanh_affine
 
@@ -214,47 +215,6 @@ def _skip(layer, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 _tanh_backward = torch.ops.aten.tanh_backward  # g·(1 − t²) in one pass, itself differentiable
 
 
-def embed_with_tangent(net, s: torch.Tensor):
-    """G(ŝ) and dG/dŝ for a column of scalars ``s`` (E, 1), with the last residual kept apart.
-
-    Returns ``(g, gp, g_skip, gp_skip, skip)``: G = g + skip-expansion of g_skip (``skip`` 0:
-    none, 1: + g_skip, 2: + [g_skip, g_skip]), likewise G' from gp, gp_skip. Keeping the last
-    residual apart saves forming two (E, M) sums (and their backward): callers contract G with
-    (E, 4)-sized things, where the expansion is cheap (see :func:`_contract_t`, :func:`_contract_g`).
-    """
-    x, dx = s, None
-    layers = list(net.layers)
-    for k, layer in enumerate(layers):
-        t = tanh_affine(layer.b, x, layer.w)
-        dz = layer.w if dx is None and layer.n_in == 1 else dx @ layer.w  # (1, n_out) broadcasts over rows
-        y, dy = t, _tanh_backward(dz.expand_as(t), t)
-        if layer.idt is not None:
-            y, dy = y * layer.idt, dy * layer.idt
-        dx_in = dx if dx is not None else torch.ones_like(x)
-        if k == len(layers) - 1:
-            return y, dy, x, dx_in, layer.skip
-        x, dx = _skip(layer, y, x), _skip(layer, dy, dx_in)
-    return x, dx, None, None, 0
-
-
-def _contract_t(g, g_skip, skip: int, rt: torch.Tensor) -> torch.Tensor:
-    """Gᵀ R̃ per centre: (n, M, 4) from g (n, w, M), g_skip (n, w, M or M/2), rt (n, w, 4)."""
-    out = torch.bmm(g.transpose(1, 2), rt)
-    if skip:
-        part = torch.bmm(g_skip.transpose(1, 2), rt)
-        out = out + (part if skip == 1 else torch.cat([part, part], dim=1))
-    return out
-
-
-def _contract_g(g, g_skip, skip: int, gs: torch.Tensor) -> torch.Tensor:
-    """G · ∂E/∂S per slot: (n, w, 4) from g (n, w, M), gs (n, M, 4)."""
-    out = torch.bmm(g, gs)
-    if skip:
-        half = gs.shape[1] // 2
-        out = out + torch.bmm(g_skip, gs if skip == 1 else gs[:, :half] + gs[:, half:])
-    return out
-
-
 def fit_with_gradient(net, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Fitting-net output (n,) and its gradient in the input (n, d), by a hand-written backward."""
     saved = []
@@ -401,17 +361,19 @@ def _embed_and_contract(net, rt: torch.Tensor, n: int, w: int):
         rt = rt.contiguous()
         return net.contract(rt), lambda g_s: net.contract_backward(rt, g_s)
     if hasattr(net, "value_and_slope"):  # compressed, differentiable: the table's own slope
-        (g, gp), g_skip, gp_skip, skip = net.value_and_slope(rt[..., :1].reshape(-1, 1)), None, None, 0
-    else:
-        g, gp, g_skip, gp_skip, skip = embed_with_tangent(net, rt[..., :1].reshape(-1, 1))
-    g, gp = g.view(n, w, -1), gp.view(n, w, -1)
-    if skip:
-        g_skip, gp_skip = g_skip.view(n, w, -1), gp_skip.view(n, w, -1)
+        g, gp = net.value_and_slope(rt[..., :1].reshape(-1, 1))
+        both = torch.stack([g, gp]).view(2, n, w, -1)  # [G, G'] per centre and slot
 
-    def backward(g_s):
-        return _contract_g(g, g_skip, skip, g_s), (_contract_g(gp, gp_skip, skip, g_s) * rt).sum(-1, keepdim=True)
+        def backward(g_s):
+            prod = torch.matmul(both, g_s)  # G·∂E/∂S and G'·∂E/∂S, one batched product
+            return prod[0], (prod[1] * rt).sum(-1, keepdim=True)
 
-    return _contract_t(g, g_skip, skip, rt), backward
+        return torch.bmm(both[0].transpose(1, 2), rt), backward
+    # the net once per distinct ŝ (same-type pairs appear twice, fillers all alike), gathered in the kernels
+    values, slot = contract.distinct(rt[..., 0])
+    both = embed_tangent.value_and_tangent(net, values)
+    rt = rt.contiguous()
+    return contract.contract_t(both, slot, rt), lambda g_s: contract.contract_force(both, slot, rt, g_s)
 
 
 def _empty_slot_table(desc) -> torch.Tensor:

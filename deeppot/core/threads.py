@@ -13,14 +13,24 @@ _POOL: ThreadPoolExecutor | None = None
 
 def run_split(kernel, n: int, *args, threads: int = 1) -> None:
     """``kernel(*args, lo, hi)`` over the items 0..n, split into ``threads`` contiguous ranges."""
-    global _POOL
     threads = max(1, min(threads, n))
-    if threads == 1:
-        kernel(*args, 0, n)
+    run_ranges(kernel, n, [args] * threads)
+
+
+def run_ranges(kernel, n: int, args_per_range: list[tuple]) -> None:
+    """``kernel(*args_per_range[k], lo_k, hi_k)``: items 0..n in ``len(args_per_range)`` contiguous ranges.
+
+    Each range may get its own arguments, e.g. a private buffer to accumulate into.
+    """
+    global _POOL
+    threads = len(args_per_range)
+    if threads == 1 or n <= 1:
+        for k, args in enumerate(args_per_range):
+            kernel(*args, 0 if k == 0 else n, n)
         return
     if _POOL is None or _POOL._max_workers < threads:
         _POOL = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="deeppot-kernel")
     edges = [n * k // threads for k in range(threads + 1)]
-    jobs = [_POOL.submit(kernel, *args, lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
+    jobs = [_POOL.submit(kernel, *args, lo, hi) for args, lo, hi in zip(args_per_range, edges[:-1], edges[1:])]
     for job in jobs:
         job.result()

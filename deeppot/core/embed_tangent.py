@@ -1,0 +1,163 @@
+"""A tanh embedding net with its tangent dG/dŝ, as one autograd node with a hand-written backward.
+
+Training se_e2_a on forces needs, per neighbour slot, G(ŝ) and G'(ŝ) = dG/dŝ (explicit.py), and
+then the gradient of the loss in the net's weights through both. Left to autograd, every layer
+becomes a dozen small nodes (the tangent's ``tanh_backward`` and its own backward, residual sums,
+their gradient accumulations), each one pass over (slots × width) values: on the water example
+these elementwise passes cost more than the matrix products. Here each layer is
+
+* forward: one matrix product for value and tangent together (rows ``[x; dx]``), then the
+  logistic function (torch's vectorised kernel, tanh z = 2σ(2z) − 1) and one fused pass
+  (numba) that forms t, dt = (1 − t²)·dz and the residual sums;
+* backward: one fused pass that turns the gradients of (y, dy) into those of (z, dz) (only
+  polynomials: t̄ = ȳ, dt̄ = dȳ, dz̄ = (1 − t²)·dt̄, z̄ = (1 − t²)·(t̄ − 2 t·dz·dt̄)) and reduces
+  the residual, then one product for W̄ = [x; dx]ᵀ[z̄; dz̄] and one for the input gradient.
+
+The input is a column of scalars, so the first layer's rows are ``[ŝ; 1]``: every layer is the
+same code. As :func:`deeppot.core.explicit.embed_with_tangent`, the last residual is returned
+apart (``g_skip``, ``gp_skip``), to be expanded by the caller where it is cheap.
+The kernels release the GIL and run over row ranges on torch's thread count
+(:func:`deeppot.core.threads.run_split`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from numba import njit
+
+from deeppot.core.threads import run_split
+
+_FAST = {"reassoc", "contract", "nsz"}
+
+
+@njit(cache=True, fastmath=_FAST, nogil=True)
+def _forward_rows(z, xd_prev, idt, skip, xd, nrows, lo, hi):
+    """z (2n, m): top σ(2z) → t (in place), bottom 2·dz (kept); xd (2n, m) = [idt·t; idt·dt] + skip."""
+    m = z.shape[1]
+    mp = xd_prev.shape[1]
+    for i in range(lo, hi):
+        j = nrows + i
+        for c in range(m):
+            t = 2.0 * z[i, c] - 1.0
+            z[i, c] = t
+            dt = (1.0 - t * t) * (0.5 * z[j, c])
+            y = t * idt[c]
+            dy = dt * idt[c]
+            if skip != 0:
+                cp = c % mp
+                y += xd_prev[i, cp]
+                dy += xd_prev[j, cp]
+            xd[i, c] = y
+            xd[j, c] = dy
+
+
+@njit(cache=True, fastmath=_FAST, nogil=True)
+def _backward_rows(z, grad, idt, skip, reduced, nrows, lo, hi):
+    """grad (2n, m) of (y, dy) → of (z, dz), in place; ``reduced`` (2n, m_prev) = residual part."""
+    m = z.shape[1]
+    mp = reduced.shape[1]
+    for i in range(lo, hi):
+        j = nrows + i
+        if skip == 1:
+            for c in range(m):
+                reduced[i, c] = grad[i, c]
+                reduced[j, c] = grad[j, c]
+        elif skip == 2:
+            for c in range(mp):
+                reduced[i, c] = grad[i, c] + grad[i, c + mp]
+                reduced[j, c] = grad[j, c] + grad[j, c + mp]
+        for c in range(m):
+            t = z[i, c]
+            half_dz2 = z[j, c]  # 2·dz
+            u = 1.0 - t * t
+            tb = grad[i, c] * idt[c]
+            dtb = grad[j, c] * idt[c]
+            grad[j, c] = dtb * u
+            grad[i, c] = (tb - t * half_dz2 * dtb) * u
+
+
+def _threads() -> int:
+    return torch.get_num_threads()
+
+
+class _EmbedTangent(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, net, s, *params):
+        layers = list(net.layers)
+        n = s.shape[0]
+        xd = torch.cat([s, torch.ones_like(s)])  # rows [x; dx] of the layer input
+        saved_xd, saved_z = [xd], []
+        last = len(layers) - 1
+        for k, layer in enumerate(layers):
+            z = xd @ (2.0 * layer.w)
+            top = z[:n]
+            top.add_(2.0 * layer.b)
+            torch.sigmoid(top, out=top)
+            out = torch.empty_like(z)
+            idt = layer.idt.detach() if layer.idt is not None else torch.ones(layer.n_out, dtype=z.dtype)
+            skip = layer.skip
+            run_split(_forward_rows, n, z.numpy(), xd.numpy(), idt.numpy(), skip, out.numpy(), n,
+                      threads=_threads())
+            saved_z.append(z)
+            if k < last:
+                saved_xd.append(out)
+            xd = out
+        ctx.net = net
+        ctx.nrows = n
+        ctx.save_for_backward(*saved_xd, *saved_z)
+        return xd
+
+    @staticmethod
+    def backward(ctx, grad):
+        net, n = ctx.net, ctx.nrows
+        layers = list(net.layers)
+        nl = len(layers)
+        saved = ctx.saved_tensors
+        saved_xd, saved_z = saved[:nl], saved[nl:]
+        dtype = saved_z[0].dtype
+
+        grad = grad.contiguous().clone()  # overwritten in place below
+        none = np.empty((0, 1), dtype=saved_z[0].numpy().dtype)
+        grads = []
+        for k in range(nl - 1, -1, -1):
+            layer = layers[k]
+            z, xd_in = saved_z[k], saved_xd[k]
+            has_idt = layer.idt is not None
+            g_idt = None
+            if has_idt:  # d/d idt of idt·t, idt·dt (before grad is overwritten)
+                t = z[:n]
+                dt = (1.0 - t * t) * (0.5 * z[n:])
+                g_idt = (grad[:n] * t).sum(0) + (grad[n:] * dt).sum(0)
+            idt = layer.idt.detach() if has_idt else torch.ones(layer.n_out, dtype=dtype)
+            skip = layer.skip
+            extra = torch.empty((2 * n, layer.n_in), dtype=dtype) if skip else None
+            run_split(_backward_rows, n, z.numpy(), grad.numpy(), idt.numpy(), skip,
+                      extra.numpy() if skip else none, n, threads=_threads())
+            grads.append((xd_in.t() @ grad, grad[:n].sum(0), g_idt))
+            if k > 0 or ctx.needs_input_grad[1]:
+                w_t = layer.w.detach().t()
+                grad = torch.addmm(extra, grad, w_t) if extra is not None else grad @ w_t
+        grads.reverse()
+        flat = []
+        for layer, (g_w, g_b, g_idt) in zip(layers, grads):
+            flat += [g_w, g_b] + ([g_idt] if layer.idt is not None else [])
+        g_s = grad[:n] if ctx.needs_input_grad[1] else None
+        return (None, g_s, *flat)
+
+
+def params(net) -> list[torch.Tensor]:
+    """The tensors :func:`embed_with_tangent` differentiates, in the order its backward returns them."""
+    out = []
+    for layer in net.layers:
+        out += [layer.w, layer.b] + ([layer.idt] if layer.idt is not None else [])
+    return out
+
+
+def value_and_tangent(net, s: torch.Tensor) -> torch.Tensor:
+    """Rows ``[G; G']`` (2E, M) of the embedding net at the scalars ``s`` (E, 1): G(ŝ) and dG/dŝ.
+
+    ``net`` a tanh MLP whose layers all have biases. One tensor, so that products with both
+    halves (forces need G·a and G'·a for the same a) are one batched product.
+    """
+    return _EmbedTangent.apply(net, s.contiguous(), *params(net))
