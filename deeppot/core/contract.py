@@ -37,9 +37,7 @@ def _contract_t(both, slot, rt, out, lo, hi):
     w = slot.shape[1]
     m_out = both.shape[1]
     for i in range(lo, hi):
-        for c in range(4):
-            for m in range(m_out):
-                out[i, c, m] = 0.0
+        out[i] = 0
         for j in range(w):
             u = slot[i, j]
             r0, r1, r2, r3 = rt[i, j, 0], rt[i, j, 1], rt[i, j, 2], rt[i, j, 3]
@@ -65,7 +63,7 @@ def _contract_t_backward(s_bar, slot, rt, g_both, lo, hi):
 
 
 @njit(cache=True, fastmath=_FAST, nogil=True)
-def _contract_force(both, n_rows, slot, rt, a, g_rt, g_hat, lo, hi):
+def _contract_force(both, n_rows, slot, rt, a, g_rt, g_hat, zero, lo, hi):
     """g_rt[i, j, c] = Σ_m G[u, m] a[i, c, m]; g_hat[i, j] = Σ_m G'[u, m] Σ_c a[i, c, m] rt[i, j, c]."""
     w = slot.shape[1]
     m_out = both.shape[1]
@@ -74,11 +72,7 @@ def _contract_force(both, n_rows, slot, rt, a, g_rt, g_hat, lo, hi):
             u = slot[i, j]
             v = n_rows + u
             r0, r1, r2, r3 = rt[i, j, 0], rt[i, j, 1], rt[i, j, 2], rt[i, j, 3]
-            s0 = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            s3 = 0.0
-            h = 0.0
+            s0 = s1 = s2 = s3 = h = zero
             for m in range(m_out):
                 g = both[u, m]
                 a0, a1, a2, a3 = a[i, 0, m], a[i, 1, m], a[i, 2, m], a[i, 3, m]
@@ -100,9 +94,7 @@ def _contract_force_backward(both, n_rows, slot, rt, a, rt_bar, hat_bar, g_both,
     w = slot.shape[1]
     m_out = both.shape[1]
     for i in range(lo, hi):
-        for c in range(4):
-            for m in range(m_out):
-                g_a[i, c, m] = 0.0
+        g_a[i] = 0
         for j in range(w):
             u = slot[i, j]
             v = n_rows + u
@@ -155,8 +147,9 @@ class _ContractForce(torch.autograd.Function):
         g_rt = torch.empty((n, w, 4), dtype=both.dtype)
         g_hat = torch.empty((n, w), dtype=both.dtype)
         rows = both.shape[0] // 2
+        zero = both.detach().numpy().dtype.type(0)  # accumulators in the arrays' precision
         run_ranges(_contract_force, n, [(both.numpy(), rows, slot.numpy(), rt.numpy(), a_t.numpy(), g_rt.numpy(),
-                                         g_hat.numpy())] * _threads(n))
+                                         g_hat.numpy(), zero)] * _threads(n))
         ctx.save_for_backward(both, slot, rt, a_t)
         return g_rt, g_hat.unsqueeze(-1)
 

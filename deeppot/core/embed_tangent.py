@@ -32,16 +32,21 @@ _FAST = {"reassoc", "contract", "nsz"}
 
 
 @njit(cache=True, fastmath=_FAST, nogil=True)
-def _forward_rows(z, xd_prev, idt, skip, xd, nrows, lo, hi):
-    """z (2n, m): top σ(2z) → t (in place), bottom 2·dz (kept); xd (2n, m) = [idt·t; idt·dt] + skip."""
+def _forward_rows(z, xd_prev, idt, skip, xd, one, nrows, lo, hi):
+    """z (2n, m): top σ(2z) → t (in place), bottom 2·dz (kept); xd (2n, m) = [idt·t; idt·dt] + skip.
+
+    ``one`` is 1 in the arrays' precision, so that float32 arrays are computed in float32.
+    """
+    two = one + one
+    half = one / two
     m = z.shape[1]
     mp = xd_prev.shape[1]
     for i in range(lo, hi):
         j = nrows + i
         for c in range(m):
-            t = 2.0 * z[i, c] - 1.0
+            t = two * z[i, c] - one
             z[i, c] = t
-            dt = (1.0 - t * t) * (0.5 * z[j, c])
+            dt = (one - t * t) * (half * z[j, c])
             y = t * idt[c]
             dy = dt * idt[c]
             if skip != 0:
@@ -53,7 +58,7 @@ def _forward_rows(z, xd_prev, idt, skip, xd, nrows, lo, hi):
 
 
 @njit(cache=True, fastmath=_FAST, nogil=True)
-def _backward_rows(z, grad, idt, skip, reduced, nrows, lo, hi):
+def _backward_rows(z, grad, idt, skip, reduced, one, nrows, lo, hi):
     """grad (2n, m) of (y, dy) → of (z, dz), in place; ``reduced`` (2n, m_prev) = residual part."""
     m = z.shape[1]
     mp = reduced.shape[1]
@@ -70,11 +75,16 @@ def _backward_rows(z, grad, idt, skip, reduced, nrows, lo, hi):
         for c in range(m):
             t = z[i, c]
             half_dz2 = z[j, c]  # 2·dz
-            u = 1.0 - t * t
+            u = one - t * t
             tb = grad[i, c] * idt[c]
             dtb = grad[j, c] * idt[c]
             grad[j, c] = dtb * u
             grad[i, c] = (tb - t * half_dz2 * dtb) * u
+
+
+def _one(t: torch.Tensor):
+    """1 as a NumPy scalar of the tensor's precision (numba then keeps float32 kernels in float32)."""
+    return t.numpy().dtype.type(1)
 
 
 def _threads() -> int:
@@ -97,7 +107,7 @@ class _EmbedTangent(torch.autograd.Function):
             out = torch.empty_like(z)
             idt = layer.idt.detach() if layer.idt is not None else torch.ones(layer.n_out, dtype=z.dtype)
             skip = layer.skip
-            run_split(_forward_rows, n, z.numpy(), xd.numpy(), idt.numpy(), skip, out.numpy(), n,
+            run_split(_forward_rows, n, z.numpy(), xd.numpy(), idt.numpy(), skip, out.numpy(), _one(z), n,
                       threads=_threads())
             saved_z.append(z)
             if k < last:
@@ -133,7 +143,7 @@ class _EmbedTangent(torch.autograd.Function):
             skip = layer.skip
             extra = torch.empty((2 * n, layer.n_in), dtype=dtype) if skip else None
             run_split(_backward_rows, n, z.numpy(), grad.numpy(), idt.numpy(), skip,
-                      extra.numpy() if skip else none, n, threads=_threads())
+                      extra.numpy() if skip else none, _one(z), n, threads=_threads())
             grads.append((xd_in.t() @ grad, grad[:n].sum(0), g_idt))
             if k > 0 or ctx.needs_input_grad[1]:
                 w_t = layer.w.detach().t()
