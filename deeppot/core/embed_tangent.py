@@ -47,14 +47,16 @@ def _forward_rows(z, xd_prev, idt, skip, xd, one, nrows, lo, hi):
             t = two * z[i, c] - one
             z[i, c] = t
             dt = (one - t * t) * (half * z[j, c])
-            y = t * idt[c]
-            dy = dt * idt[c]
-            if skip != 0:
-                cp = c % mp
-                y += xd_prev[i, cp]
-                dy += xd_prev[j, cp]
-            xd[i, c] = y
-            xd[j, c] = dy
+            xd[i, c] = t * idt[c]
+            xd[j, c] = dt * idt[c]
+        if skip != 0:  # + x, or + [x, x] (separate loops: no index arithmetic in the vector loop)
+            for c in range(mp):
+                xd[i, c] += xd_prev[i, c]
+                xd[j, c] += xd_prev[j, c]
+            if skip == 2:
+                for c in range(mp):
+                    xd[i, mp + c] += xd_prev[i, c]
+                    xd[j, mp + c] += xd_prev[j, c]
 
 
 @njit(cache=True, fastmath=_FAST, nogil=True)
@@ -97,6 +99,7 @@ class _EmbedTangent(torch.autograd.Function):
         layers = list(net.layers)
         n = s.shape[0]
         xd = torch.cat([s, torch.ones_like(s)])  # rows [x; dx] of the layer input
+        keep = any(ctx.needs_input_grad)  # inference: no layer is kept for a backward
         saved_xd, saved_z = [xd], []
         last = len(layers) - 1
         for k, layer in enumerate(layers):
@@ -109,13 +112,15 @@ class _EmbedTangent(torch.autograd.Function):
             skip = layer.skip
             run_split(_forward_rows, n, z.numpy(), xd.numpy(), idt.numpy(), skip, out.numpy(), _one(z), n,
                       threads=_threads())
-            saved_z.append(z)
-            if k < last:
-                saved_xd.append(out)
+            if keep:
+                saved_z.append(z)
+                if k < last:
+                    saved_xd.append(out)
             xd = out
         ctx.net = net
         ctx.nrows = n
-        ctx.save_for_backward(*saved_xd, *saved_z)
+        if keep:
+            ctx.save_for_backward(*saved_xd, *saved_z)
         return xd
 
     @staticmethod

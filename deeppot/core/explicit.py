@@ -7,7 +7,9 @@ first derivative is written out as ordinary tensor operations, so the whole
 energy → force → loss computation is a *first-order* graph that autograd differentiates once:
 
 * embedding nets are evaluated together with their derivative in the scalar input
-  (forward-mode tangent ``G' = dG/dŝ``, one extra matrix product per layer);
+  (forward-mode tangent ``G' = dG/dŝ``), once per distinct ŝ of a block, as one autograd node
+  with a hand-written backward (embed_tangent.py); the contractions below read those rows
+  directly, with their own hand-written backward (contract.py);
 * fitting nets run forward, then backward by hand to ``∂E/∂D`` (no weight gradients);
 * ``∂E/∂T = ∂E/∂D · T<`` (+ the transposed term on the first ``axis_neuron`` rows), then per
   neighbour slot ``∂E/∂R̃ = G·∂E/∂T`` and ``∂E/∂ŝ = R̃·(G'·∂E/∂T)`` (two batched products);

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from deeppot.core import explicit
+from deeppot.core import explicit, memory
 from deeppot.core.descriptor import Descriptor, EdgeBatch
 from deeppot.core.fitting import EnergyFitting
 from deeppot.core.grad import (
@@ -34,6 +34,7 @@ from deeppot.errors import DataError
 class EnergyModel(nn.Module):
     def __init__(self, descriptor: Descriptor, fitting: EnergyFitting, type_map: list[str]):
         super().__init__()
+        memory.keep_freed_memory()  # evaluations reuse freed pages instead of faulting in new ones
         if fitting.dim_descrpt != descriptor.dim_out:
             raise ValueError(f"fitting input {fitting.dim_descrpt} != descriptor output {descriptor.dim_out}")
         self.descriptor = descriptor
@@ -54,11 +55,13 @@ class EnergyModel(nn.Module):
     def explicit_chunk_atoms(self) -> int:
         """Centres per chunk of the explicit (hand-written derivative) inference path.
 
-        Small enough that a chunk's (edges, M) activations stay in cache (192 water atoms, float64,
-        one thread: 32 centres 70 ms, 64 centres 93 ms); a compressed model's fused kernels form no
-        such arrays, so it takes whole types (0).
+        Large: the embedding net runs once per distinct ŝ within a chunk (core/contract.py), and
+        i→j, j→i of same-type atoms share one only when both centres are in the chunk (192 water
+        atoms, float32, 2 threads: 32 centres 65 ms, whole types 41 ms; 1536 atoms float64: 128
+        centres 300 ms, 1024 264 ms). 1024 bounds the arrays of very large domains. A compressed
+        model's fused kernels form no per-row arrays, so it takes whole types (0).
         """
-        return 0 if self.compression else 32
+        return 0 if self.compression else 1024
 
     # ----- metadata ------------------------------------------------------------------------
     @property
