@@ -18,7 +18,8 @@ With ``both`` = [G; G'] (2U, M) at the U distinct values (:func:`deeppot.core.em
 
 Both are autograd functions whose backward (for training, gradients in ``both`` and ``a``) is
 hand-written in the same fused style; ``rt`` is data (no gradient). Gradients into ``both`` are
-scattered over rows shared by several slots, so each thread accumulates into its own buffer.
+scattered over rows shared by several slots, so with several kernel threads
+(:data:`deeppot.core.threads.KERNEL_THREADS`) each accumulates into its own buffer.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import torch
 from numba import njit
 
-from deeppot.core.threads import run_ranges
+from deeppot.core import threads
 
 _FAST = {"reassoc", "contract", "nsz"}
 
@@ -114,7 +115,7 @@ def _contract_force_backward(both, n_rows, slot, rt, a, rt_bar, hat_bar, g_both,
 
 
 def _threads(n: int) -> int:
-    return max(1, min(torch.get_num_threads(), n))
+    return max(1, min(threads.KERNEL_THREADS, n))
 
 
 class _ContractT(torch.autograd.Function):
@@ -122,8 +123,8 @@ class _ContractT(torch.autograd.Function):
     def forward(ctx, both, slot, rt):
         n = slot.shape[0]
         out = torch.empty((n, 4, both.shape[1]), dtype=both.dtype)
-        threads = _threads(n)
-        run_ranges(_contract_t, n, [(both.numpy(), slot.numpy(), rt.numpy(), out.numpy())] * threads)
+        nthreads = _threads(n)
+        threads.run_ranges(_contract_t, n, [(both.numpy(), slot.numpy(), rt.numpy(), out.numpy())] * nthreads)
         ctx.save_for_backward(slot, rt)
         ctx.both_shape = both.shape
         return out.transpose(1, 2)  # (n, M, 4)
@@ -133,9 +134,10 @@ class _ContractT(torch.autograd.Function):
         slot, rt = ctx.saved_tensors
         n = slot.shape[0]
         s_bar = s_bar.transpose(1, 2).contiguous()  # (n, 4, M)
-        threads = _threads(n)
-        bufs = [torch.zeros(ctx.both_shape, dtype=s_bar.dtype) for _ in range(threads)]
-        run_ranges(_contract_t_backward, n, [(s_bar.numpy(), slot.numpy(), rt.numpy(), b.numpy()) for b in bufs])
+        nthreads = _threads(n)
+        bufs = [torch.zeros(ctx.both_shape, dtype=s_bar.dtype) for _ in range(nthreads)]
+        threads.run_ranges(_contract_t_backward, n,
+                           [(s_bar.numpy(), slot.numpy(), rt.numpy(), b.numpy()) for b in bufs])
         return _sum(bufs), None, None
 
 
@@ -148,8 +150,8 @@ class _ContractForce(torch.autograd.Function):
         g_hat = torch.empty((n, w), dtype=both.dtype)
         rows = both.shape[0] // 2
         zero = both.detach().numpy().dtype.type(0)  # accumulators in the arrays' precision
-        run_ranges(_contract_force, n, [(both.numpy(), rows, slot.numpy(), rt.numpy(), a_t.numpy(), g_rt.numpy(),
-                                         g_hat.numpy(), zero)] * _threads(n))
+        args = (both.numpy(), rows, slot.numpy(), rt.numpy(), a_t.numpy(), g_rt.numpy(), g_hat.numpy(), zero)
+        threads.run_ranges(_contract_force, n, [args] * _threads(n))
         ctx.save_for_backward(both, slot, rt, a_t)
         return g_rt, g_hat.unsqueeze(-1)
 
@@ -162,7 +164,7 @@ class _ContractForce(torch.autograd.Function):
         g_a = torch.empty_like(a_t)
         rows = both.shape[0] // 2
         bufs = [torch.zeros_like(both) for _ in range(_threads(n))]
-        run_ranges(_contract_force_backward, n,
+        threads.run_ranges(_contract_force_backward, n,
                    [(both.numpy(), rows, slot.numpy(), rt.numpy(), a_t.numpy(), rt_bar.numpy(), hat_bar.numpy(),
                      b.numpy(), g_a.numpy()) for b in bufs])
         return _sum(bufs), None, None, g_a.transpose(1, 2)

@@ -16,8 +16,8 @@ these elementwise passes cost more than the matrix products. Here each layer is
 The input is a column of scalars, so the first layer's rows are ``[ŝ; 1]``: every layer is the
 same code. As :func:`deeppot.core.explicit.embed_with_tangent`, the last residual is returned
 apart (``g_skip``, ``gp_skip``), to be expanded by the caller where it is cheap.
-The kernels release the GIL and run over row ranges on torch's thread count
-(:func:`deeppot.core.threads.run_split`).
+The kernels release the GIL and can run over row ranges on several threads
+(:data:`deeppot.core.threads.KERNEL_THREADS`, one by default).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from numba import njit
 
-from deeppot.core.threads import run_split
+from deeppot.core import threads
 
 _FAST = {"reassoc", "contract", "nsz"}
 
@@ -90,7 +90,7 @@ def _one(t: torch.Tensor):
 
 
 def _threads() -> int:
-    return torch.get_num_threads()
+    return threads.KERNEL_THREADS
 
 
 class _EmbedTangent(torch.autograd.Function):
@@ -110,7 +110,7 @@ class _EmbedTangent(torch.autograd.Function):
             out = torch.empty_like(z)
             idt = layer.idt.detach() if layer.idt is not None else torch.ones(layer.n_out, dtype=z.dtype)
             skip = layer.skip
-            run_split(_forward_rows, n, z.numpy(), xd.numpy(), idt.numpy(), skip, out.numpy(), _one(z), n,
+            threads.run_split(_forward_rows, n, z.numpy(), xd.numpy(), idt.numpy(), skip, out.numpy(), _one(z), n,
                       threads=_threads())
             if keep:
                 saved_z.append(z)
@@ -147,7 +147,7 @@ class _EmbedTangent(torch.autograd.Function):
             idt = layer.idt.detach() if has_idt else torch.ones(layer.n_out, dtype=dtype)
             skip = layer.skip
             extra = torch.empty((2 * n, layer.n_in), dtype=dtype) if skip else None
-            run_split(_backward_rows, n, z.numpy(), grad.numpy(), idt.numpy(), skip,
+            threads.run_split(_backward_rows, n, z.numpy(), grad.numpy(), idt.numpy(), skip,
                       extra.numpy() if skip else none, _one(z), n, threads=_threads())
             grads.append((xd_in.t() @ grad, grad[:n].sum(0), g_idt))
             if k > 0 or ctx.needs_input_grad[1]:

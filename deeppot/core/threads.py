@@ -10,6 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 _POOL: ThreadPoolExecutor | None = None
 
+#: threads of the memory-bound elementwise kernels of training and inference (embed_tangent.py,
+#: contract.py). One: next to torch's OpenMP pool, whose idle workers spin for a while after each
+#: parallel region, a second Python thread was slower, not faster, on 2 cores (float32 training
+#: step 74-93 ms with one kernel thread, 85-97 ms with two; 192-atom inference 32-42 ms against
+#: 42-47 ms, alternated runs)
+KERNEL_THREADS = 1
+
 
 def run_split(kernel, n: int, *args, threads: int = 1) -> None:
     """``kernel(*args, lo, hi)`` over the items 0..n, split into ``threads`` contiguous ranges."""

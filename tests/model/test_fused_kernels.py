@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from deeppot.core import contract, embed_tangent
+from deeppot.core import threads as kernel_threads
 from deeppot.core.network import embedding_net
 
 NETS = [([25, 50, 100], False), ([4, 8, 16], True), ([3, 3, 6], True), ([5], False), ([2, 4], True)]
@@ -32,8 +33,8 @@ def _reference(net, s):
 
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize(("neuron", "resnet_dt"), NETS)
-def test_embedding_tangent_equals_autograd(neuron, resnet_dt, threads):
-    torch.set_num_threads(threads)
+def test_embedding_tangent_equals_autograd(neuron, resnet_dt, threads, monkeypatch):
+    monkeypatch.setattr(kernel_threads, "KERNEL_THREADS", threads)
     gen = torch.Generator().manual_seed(3)
     net = embedding_net(neuron, resnet_dt=resnet_dt, dtype=torch.float64, generator=gen)
     s = torch.randn(41, 1, dtype=torch.float64, generator=gen)
@@ -67,8 +68,8 @@ def block():
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_contractions_equal_gathered_products(block, threads):
-    torch.set_num_threads(threads)
+def test_contractions_equal_gathered_products(block, threads, monkeypatch):
+    monkeypatch.setattr(kernel_threads, "KERNEL_THREADS", threads)
     both, slot, rt, a, rows = block
     g, gp = both[:rows][slot], both[rows:][slot]
     assert torch.allclose(contract.contract_t(both, slot, rt), torch.einsum("nwm,nwc->nmc", g, rt), atol=1e-13)
