@@ -4,7 +4,8 @@ The embedding input ŝ of a neighbour slot depends only on the distance and the 
 neighbour type) normalisation, so many slots share it: every pair of same-type atoms appears
 twice (i→j and j→i give bit-identical ŝ, the pair vector is exactly negated), and all the
 filler slots of the padded layout share one value. On water with se_e2_a, 192 atoms, rcut 6 Å,
-evaluating the embedding net once per distinct ŝ needs 35-40 % fewer rows than once per slot.
+evaluating the embedding net once per distinct ŝ needs 37 % fewer rows than once per padded slot
+(12408 against 19584 on the first frame of data_0; 27 % fewer than the real neighbours, 17064).
 The per-slot G is then never formed: these kernels read the row ``slot[i, j]`` of the distinct
 values directly.
 

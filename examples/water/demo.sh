@@ -2,8 +2,8 @@
 # The main job on the bundled example: train a water model on the DFT data (no shipped weights),
 # freeze and test it, run NVT molecular dynamics at 300 K with it, and check that the result is
 # liquid water against the DFT frames: no O-O pair closer than 2.3 Å in any frame, and the first
-# peak of g_OO(r) within 10 % in height and 0.05 Å in position (check_water.py). About 6.5 minutes on 2
-# idle cores (395 s measured). Exit code 0 when every check passes, 1 when one fails.
+# peak of g_OO(r) within 10 % in height and 0.05 Å in position (check_water.py). About 7 minutes on 2
+# idle cores (429 s measured on 7 Dec 2026). Exit code 0 when every check passes, 1 when one fails.
 #
 # Everything it writes goes to examples/water/demo/ beside its two inputs (input.json, md.json);
 # a rerun first removes the outputs of the previous run, and only those.
