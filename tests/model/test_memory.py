@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -9,7 +10,6 @@ import sys
 import pytest
 
 SCRIPT = """
-import ctypes, ctypes.util
 from deeppot.core import memory
 from deeppot.model.build import build_model
 build_model({"type_map": ["O", "H"], "descriptor": {"type": "se_e2_a", "rcut": 4.0, "rcut_smth": 0.5,
@@ -22,8 +22,6 @@ print(memory._done)
 @pytest.mark.parametrize(("env", "expected"), [({}, "True"), ({"DEEPPOT_MALLOC": "default"}, "False")])
 def test_model_sets_malloc_thresholds_unless_opted_out(env, expected, monkeypatch):
     monkeypatch.delenv("DEEPPOT_MALLOC", raising=False)
-    import os
-
     out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env={**os.environ, **env},
                          check=True)
     assert out.stdout.strip() == expected
