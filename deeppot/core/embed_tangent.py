@@ -89,10 +89,6 @@ def _one(t: torch.Tensor):
     return t.numpy().dtype.type(1)
 
 
-def _threads() -> int:
-    return threads.KERNEL_THREADS
-
-
 class _EmbedTangent(torch.autograd.Function):
     @staticmethod
     def forward(ctx, net, s, *params):
@@ -111,7 +107,7 @@ class _EmbedTangent(torch.autograd.Function):
             idt = layer.idt.detach() if layer.idt is not None else torch.ones(layer.n_out, dtype=z.dtype)
             skip = layer.skip
             threads.run_split(_forward_rows, n, z.numpy(), xd.numpy(), idt.numpy(), skip, out.numpy(), _one(z), n,
-                              threads=_threads())
+                              threads=threads.KERNEL_THREADS)
             if keep:
                 saved_z.append(z)
                 if k < last:
@@ -148,7 +144,7 @@ class _EmbedTangent(torch.autograd.Function):
             skip = layer.skip
             extra = torch.empty((2 * n, layer.n_in), dtype=dtype) if skip else None
             threads.run_split(_backward_rows, n, z.numpy(), grad.numpy(), idt.numpy(), skip,
-                              extra.numpy() if skip else none, _one(z), n, threads=_threads())
+                              extra.numpy() if skip else none, _one(z), n, threads=threads.KERNEL_THREADS)
             grads.append((xd_in.t() @ grad, grad[:n].sum(0), g_idt))
             if k > 0 or ctx.needs_input_grad[1]:
                 w_t = layer.w.detach().t()

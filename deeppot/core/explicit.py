@@ -362,19 +362,12 @@ def _embed_and_contract(net, rt: torch.Tensor, n: int, w: int):
     if hasattr(net, "contract") and not torch.is_grad_enabled():  # compressed: fused table kernels
         rt = rt.contiguous()
         return net.contract(rt), lambda g_s: net.contract_backward(rt, g_s)
-    if hasattr(net, "value_and_slope"):  # compressed, differentiable: the table's own slope
-        g, gp = net.value_and_slope(rt[..., :1].reshape(-1, 1))
-        both = torch.stack([g, gp]).view(2, n, w, -1)  # [G, G'] per centre and slot
-
-        def backward(g_s):
-            prod = torch.matmul(both, g_s)  # G·∂E/∂S and G'·∂E/∂S, one batched product
-            return prod[0], (prod[1] * rt).sum(-1, keepdim=True)
-
-        return torch.bmm(both[0].transpose(1, 2), rt), backward
-    # the net once per distinct ŝ (same-type pairs appear twice, fillers all alike), gathered in the kernels
+    # G and G' once per distinct ŝ (same-type pairs appear twice, fillers all alike), gathered in the kernels
     values, slot = contract.distinct(rt[..., 0])
-    both = embed_tangent.value_and_tangent(net, values)
-    rt = rt.contiguous()
+    if hasattr(net, "value_and_slope"):  # compressed, differentiable: the table's own slope
+        both = torch.cat(net.value_and_slope(values))
+    else:
+        both = embed_tangent.value_and_tangent(net, values)
     return contract.contract_t(both, slot, rt), lambda g_s: contract.contract_force(both, slot, rt, g_s)
 
 

@@ -31,9 +31,8 @@ def run_ranges(kernel, n: int, args_per_range: list[tuple]) -> None:
     """
     global _POOL
     threads = len(args_per_range)
-    if threads == 1 or n <= 1:
-        for k, args in enumerate(args_per_range):
-            kernel(*args, 0 if k == 0 else n, n)
+    if threads == 1:
+        kernel(*args_per_range[0], 0, n)
         return
     if _POOL is None or _POOL._max_workers < threads:
         _POOL = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="deeppot-kernel")
