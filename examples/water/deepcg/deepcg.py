@@ -23,6 +23,9 @@ WORK = HERE / "work"
 TEMPERATURE_K = 300.0
 AA_DT_FS = 0.5
 FRAME_FS = 10.0  # time between trajectory frames, both runs
+# the two DeePCG maps of water: the O atom (DeePCG's choice) or the molecule's centre of mass
+MAP_KWARGS = {"site": {"site": ["O"]}, "com": {"com": True}}
+MAP_OPTION = {"site": "--site O", "com": "--com"}
 
 
 def deeppot(*args, cwd: Path) -> float:
@@ -81,38 +84,47 @@ def md_input(structure: str, model: str, dt_fs: float, steps: int, frame: int | 
     return cfg
 
 
+def reference_dir(args) -> Path:
+    """Where the atomistic model and MD live: ``--reference`` (shared by CG variants) or the work directory."""
+    return Path(args.reference).resolve() if args.reference else WORK
+
+
 def aa_runs(work: Path, n: int) -> list[Path]:
     """The atomistic MD directories: ``aa_md`` (the first run), then ``aa_md2`` ... ``aa_md<n>``."""
     return [work / ("aa_md" if k == 1 else f"aa_md{k}") for k in range(1, n + 1)]
 
 
-def map_dft(work: Path) -> None:
-    """``--source dft``: the bundled AIMD frames (forces on the O) as the atomistic data; data_2 held out."""
+def map_dft(work: Path, kind: str) -> None:
+    """``--source dft``: the bundled AIMD frames (forces) as the atomistic data; data_2 held out."""
     from deeppot.cg import map_trajectories, write_cg_system
 
     data = HERE.parent / "data"
     for name, systems in (("cg_train", ["data_0", "data_1"]), ("cg_valid", ["data_2"])):
         if not (work / name).exists():
-            print(f"deeppot cg map {' '.join('../data/' + s for s in systems)} --site O -o {name}")
-            cg, cgmap = map_trajectories([data / s for s in systems], site=["O"])
+            print(f"deeppot cg map {' '.join('../data/' + s for s in systems)} {MAP_OPTION[kind]} -o {name}")
+            cg, cgmap = map_trajectories([data / s for s in systems], **MAP_KWARGS[kind])
             write_cg_system(cg, cgmap, work / name)
 
 
 def run_stages(args) -> dict:
-    timings = json.loads((WORK / "timings.json").read_text()) if (WORK / "timings.json").exists() else {}
+    ref = reference_dir(args)
+    timings = {}
+    for where in dict.fromkeys((ref, WORK)):  # the reference's atomistic timings, then this run's
+        if (where / "timings.json").exists():
+            timings.update(json.loads((where / "timings.json").read_text()))
 
     def save():
         write_json(WORK / "timings.json", timings)
 
-    aa = WORK / "aa"
+    aa = ref / "aa"
     if args.source == "dft":
-        map_dft(WORK)
+        map_dft(WORK, args.map)
     elif not (aa / "water.dp").exists():
         aa.mkdir(parents=True, exist_ok=True)
         timings["aa_train_s"] = deeppot("train", HERE / "aa_input.json", "--no-progress", cwd=aa)
         deeppot("freeze", "-o", "water.dp", cwd=aa)
         save()
-    runs = aa_runs(WORK, args.aa_runs) if args.source == "aa" else []
+    runs = aa_runs(ref, args.aa_runs) if args.source == "aa" else []
     for k, aa_md in enumerate(runs, start=1):
         if md_done(aa_md, args.aa_steps):
             continue
@@ -128,22 +140,25 @@ def run_stages(args) -> dict:
         timings[f"aa_md_s{'' if k == 1 else k}"] = deeppot("md", "md.json", "--force", cwd=aa_md)
         timings["aa_md_ps"] = args.aa_steps * AA_DT_FS / 1000
         save()
+    if args.aa_only:
+        return timings
     # the CG model learns from the first --cg-train-runs runs; the comparison uses all of them
     sources = [str((run / "md_out" / "traj.extxyz").resolve()) for run in runs[:args.cg_train_runs or None]]
     mapped = WORK / "cg_train" / "sources.json"
-    if runs and not (mapped.exists() and json.loads(mapped.read_text()) == sources):
+    if runs and not (mapped.exists() and json.loads(mapped.read_text()) == sources + [args.map]):
         from deeppot.cg import map_trajectories, write_cg_system
         from deeppot.cg.mapping import concatenate
 
         skip = int(args.equil_ps * 1000 / FRAME_FS)
-        print(f"deeppot cg map {' '.join(sources)} --site O --skip {skip}  (then the last 20 % of each run held out)")
-        parts = [map_trajectories([Path(src)], site=["O"], skip=skip) for src in sources]
+        print(f"deeppot cg map {' '.join(sources)} {MAP_OPTION[args.map]} --skip {skip}  "
+              "(then the last 20 % of each run held out)")
+        parts = [map_trajectories([Path(src)], skip=skip, **MAP_KWARGS[args.map]) for src in sources]
         cgmap = parts[0][1]
         train = [cg.subset(slice(0, int(0.8 * cg.nframes))) for cg, _ in parts]
         valid = [cg.subset(slice(int(0.8 * cg.nframes), None)) for cg, _ in parts]
         write_cg_system(concatenate(train, "cg_train"), cgmap, WORK / "cg_train", force=True)
         write_cg_system(concatenate(valid, "cg_valid"), cgmap, WORK / "cg_valid", force=True)
-        write_json(mapped, sources)
+        write_json(mapped, sources + [args.map])
     data, table = ("cg_train", "cg_valid"), None
     if args.pair_prior:  # MS-CG pair forces first; the network learns the rest (deeppot cg pair-fit)
         data, table = ("cg_train_residual", "cg_valid_residual"), "../cg_prior/prior.table"
@@ -184,6 +199,13 @@ def main() -> None:
                          "the comparison always uses every run")
     ap.add_argument("--aa-compress", action="store_true",
                     help="run the atomistic MD with the compressed model (deeppot compress), about 2x faster")
+    ap.add_argument("--aa-only", action="store_true",
+                    help="stop after the atomistic MD (one reference for several CG variants: --work elsewhere)")
+    ap.add_argument("--map", choices=("site", "com"), default="site",
+                    help="CG site: the O atom, force = the O's force (DeePCG); or the molecule's centre of mass, "
+                         "force = the molecule's summed force, in which the intramolecular forces cancel")
+    ap.add_argument("--reference", default=None, metavar="DIR",
+                    help="take the atomistic model and MD from DIR (the --work of an earlier run) instead of --work")
     ap.add_argument("--equil-ps", type=float, default=0.5, help="atomistic equilibration to drop, ps")
     ap.add_argument("--cg-train-steps", type=int, default=3000)
     ap.add_argument("--cg-batch", type=int, default=4,
@@ -211,10 +233,12 @@ def main() -> None:
     if args.clean and WORK.exists():
         shutil.rmtree(WORK)
     timings = run_stages(args)
+    if args.aa_only:
+        return
     from compare import compare
 
     out = Path(args.out).resolve() if args.out else (HERE if args.source == "aa" else HERE / "dft")
-    compare(WORK, out, timings, args, aa_runs(WORK, args.aa_runs) if args.source == "aa" else [])
+    compare(WORK, out, timings, args, aa_runs(reference_dir(args), args.aa_runs) if args.source == "aa" else [])
 
 
 if __name__ == "__main__":
