@@ -25,6 +25,7 @@ scattered over rows shared by several slots, so with several kernel threads
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from numba import njit
 
@@ -179,9 +180,12 @@ def _sum(bufs: list[torch.Tensor]) -> torch.Tensor:
 
 
 def distinct(s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Distinct values (U, 1) of the slots' ŝ (n, w) and the row of each slot (n, w), int64."""
-    values, slot = torch.unique(s, return_inverse=True)
-    return values.unsqueeze(1), slot
+    """Distinct values (U, 1) of the slots' ŝ (n, w) and the row of each slot (n, w), int64.
+
+    numpy's sort-based unique: torch.unique took 2-3× longer on these few thousand values.
+    """
+    values, slot = np.unique(s.detach().numpy(), return_inverse=True)
+    return torch.from_numpy(values).unsqueeze(1), torch.from_numpy(slot.reshape(s.shape).astype(np.int64))
 
 
 def contract_t(both: torch.Tensor, slot: torch.Tensor, rt: torch.Tensor) -> torch.Tensor:

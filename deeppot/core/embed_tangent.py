@@ -99,9 +99,11 @@ class _EmbedTangent(torch.autograd.Function):
         saved_xd, saved_z = [xd], []
         last = len(layers) - 1
         for k, layer in enumerate(layers):
-            z = xd @ (2.0 * layer.w)
+            w2 = 2.0 * layer.w
+            z = xd.new_empty((2 * n, layer.n_out))
             top = z[:n]
-            top.add_(2.0 * layer.b)
+            torch.addmm(2.0 * layer.b, xd[:n], w2, out=top)  # the bias in the product: no extra pass
+            torch.mm(xd[n:], w2, out=z[n:])
             torch.sigmoid(top, out=top)
             out = torch.empty_like(z)
             idt = layer.idt.detach() if layer.idt is not None else torch.ones(layer.n_out, dtype=z.dtype)

@@ -30,12 +30,13 @@ Shapes: ``N`` atoms of all frames (sorted by type), per block ``n`` centres × `
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from deeppot.core import contract, embed_tangent
+from deeppot.core import block_kernels, contract, embed_tangent
 from deeppot.core.neighbor import build_edges, check_sel, neighbor_counts
 from deeppot.core.network import MLP, tanh_affine
 
@@ -129,52 +130,53 @@ def pad_edges(model, center: torch.Tensor, neighbor: torch.Tensor, rij: torch.Te
     """
     desc = model.descriptor
     ntypes = model.ntypes
-    rij = rij.detach().to(torch.float64)
+    center_np, neighbor_np, at_np = center.numpy(), neighbor.numpy(), at.numpy()
+    rij_np = np.ascontiguousarray(rij.detach().to(torch.float64).numpy())
+    natoms = at_np.shape[0]
     # type-major order; within a type by decreasing neighbour count, so that chunks of centres
     # have similar counts and trimming each chunk to its widest centre wastes few slots
-    nbr_count = torch.bincount(center, minlength=at.shape[0])
-    key = at * (int(nbr_count.max()) + 1 if nbr_count.numel() else 1) - nbr_count
-    ncen = int(at.shape[0]) if n_centers is None else int(n_centers)
-    if ncen < at.shape[0]:  # neighbour-only atoms after every centre
-        key = key + (torch.arange(at.shape[0]) >= ncen) * (int(key.max()) - int(key.min()) + 1)
-    order = torch.argsort(key, stable=True)
-    row_of = torch.empty_like(order)
-    row_of[order] = torch.arange(order.shape[0])
-    atype_s = at[order]
-    counts = torch.bincount(atype_s[:ncen], minlength=ntypes).tolist()
-    starts = np.concatenate([[0], np.cumsum(counts)]).tolist()
-    type_rows = [slice(starts[t], starts[t + 1]) for t in range(ntypes)]
-    c_s, nb_s = row_of[center], row_of[neighbor]
-    tj = at[neighbor]
-    ti = atype_s[c_s]
-    frame_s = frame_of_atom[order]
+    nbr_count = np.bincount(center_np, minlength=natoms)
+    key = at_np * (int(nbr_count.max()) + 1 if nbr_count.size else 1) - nbr_count
+    ncen = natoms if n_centers is None else int(n_centers)
+    if ncen < natoms:  # neighbour-only atoms after every centre
+        key = key + (np.arange(natoms) >= ncen) * (int(key.max()) - int(key.min()) + 1)
+    order = np.argsort(key, kind="stable")
+    row_of = np.empty_like(order)
+    row_of[order] = np.arange(natoms)
+    atype_s = at_np[order]
+    starts = np.concatenate([[0], np.cumsum(np.bincount(atype_s[:ncen], minlength=ntypes))])
+    type_rows = [slice(int(starts[t]), int(starts[t + 1])) for t in range(ntypes)]
+    c_s = row_of[center_np]
+    tj = at_np[neighbor_np]
+    if desc.type_one_side:  # one block per neighbour type over all centres
+        groups = [(None, t, slice(0, ncen)) for t in range(ntypes)]
+        block, local = tj, c_s
+    else:  # one block per (centre type, neighbour type)
+        groups = [(ti, t, type_rows[ti]) for ti in range(ntypes) for t in range(ntypes)]
+        block = atype_s[c_s] * ntypes + tj
+        local = c_s - starts[atype_s[c_s]]
+    counts = block_kernels.block_counts(block, local, len(groups), max(ncen, 1))
+    nrows = np.array([g[2].stop - g[2].start for g in groups], dtype=np.int64)
+    width = np.where(nrows > 0, counts.max(axis=1), 0)
+    offset = np.concatenate([[0], np.cumsum(nrows * width)])
+    rij_pad = np.empty((int(offset[-1]), 3))
+    nb_pad = np.empty(int(offset[-1]), dtype=np.int64)
+    block_kernels.fill_blocks(block, local, rij_np, row_of[neighbor_np], offset[:-1], width,
+                              np.array([g[2].start for g in groups], dtype=np.int64), nrows, float(model.rcut),
+                              rij_pad, nb_pad)
+    rij_pad, nb_pad = torch.from_numpy(rij_pad), torch.from_numpy(nb_pad)
     blocks = []
-    natoms = int(at.shape[0])
-    groups = [(None, tj_, slice(0, ncen)) for tj_ in range(ntypes)] if desc.type_one_side else \
-        [(ti_, tj_, type_rows[ti_]) for ti_ in range(ntypes) for tj_ in range(ntypes)]
-    far = torch.tensor([model.rcut, 0.0, 0.0], dtype=torch.float64)
-    for ti_, tj_, rows in groups:
-        nrows = rows.stop - rows.start
-        if nrows == 0:
+    for b, (ti, t, rows) in enumerate(groups):
+        n, w = int(nrows[b]), int(width[b])
+        if w == 0:
             continue
-        sel = (tj == tj_) if ti_ is None else (tj == tj_) & (ti == ti_)
-        idx = sel.nonzero().squeeze(1)
-        local = c_s[idx] - rows.start
-        per_center = torch.bincount(local, minlength=nrows)
-        width = int(per_center.max()) if idx.numel() else 0
-        if width == 0:
-            continue
-        order_e = torch.argsort(local, stable=True)
-        idx, local = idx[order_e], local[order_e]
-        first = torch.cumsum(per_center, 0) - per_center
-        rank = torch.arange(idx.shape[0]) - first[local]
-        rij_pad = far.expand(nrows, width, 3).clone()
-        rij_pad[local, rank] = rij[idx]
-        nb_pad = torch.arange(rows.start, rows.stop).unsqueeze(1).expand(nrows, width).clone()
-        nb_pad[local, rank] = nb_s[idx]
-        net = int(desc.net_index(torch.tensor(ti_ if ti_ is not None else 0), torch.tensor(tj_)))
-        blocks.append(Block(net, ti_, tj_, rows, rij_pad, nb_pad, per_center.tolist()))
-    return PaddedFrames(nf, natoms, atype_s, frame_s, type_rows, row_of, blocks, n_centers)
+        span = slice(int(offset[b]), int(offset[b + 1]))
+        net = int(desc.net_index(torch.tensor(ti if ti is not None else 0), torch.tensor(t)))
+        blocks.append(Block(net, ti, t, rows, rij_pad[span].view(n, w, 3), nb_pad[span].view(n, w),
+                            counts[b, :n].tolist()))
+    order_t = torch.from_numpy(order)
+    return PaddedFrames(nf, natoms, torch.from_numpy(atype_s), frame_of_atom[order_t], type_rows,
+                        torch.from_numpy(row_of), blocks, n_centers)
 
 
 class FrameCache:
@@ -240,31 +242,6 @@ def fit_with_gradient(net, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
     return e[:, 0], g
 
 
-# ----- environment matrix with its Jacobian --------------------------------------------------
-def env_mat_and_jacobian(rij: torch.Tensor, rcut_smth: float, rcut: float, protection: float = 0.0):
-    """R (…, 4) as env_mat.env_mat_rows, and the pieces of ∂R/∂r_ij.
-
-    With s = w(r)/(r+p) and q = w(r)/(r+p)², R = (s, q·x, q·y, q·z) and
-
-    .. math:: ∂R_0/∂r_b = d_0\\,\\hat r_b, \\qquad ∂R_{a}/∂r_b = q\\,δ_{ab} + x_a\\, d_1\\, \\hat r_b
-
-    with d_0 = w'/(r+p) − w/(r+p)², d_1 = w'/(r+p)² − 2w/(r+p)³. Returns (R, r̂, d_0, d_1, q).
-    """
-    r = torch.linalg.norm(rij, dim=-1, keepdim=True)
-    width = rcut - rcut_smth
-    u = ((r - rcut_smth) / width).clamp(0.0, 1.0)
-    u2 = u * u
-    w = u2 * u * (-6.0 * u2 + 15.0 * u - 10.0) + 1.0
-    dw = -30.0 * u2 * (u - 1.0) ** 2 / width
-    inv = 1.0 / (r + protection)
-    s = w * inv
-    q = s * inv
-    d0 = (dw - s) * inv
-    d1 = (dw * inv - 2.0 * s * inv) * inv
-    rows = torch.cat([s, rij * q], dim=-1)
-    return rows, rij / r, d0, d1, q
-
-
 # ----- the model ------------------------------------------------------------------------------
 def evaluate(model, pf: PaddedFrames, virial: bool = True, chunk_atoms: int = 0) -> dict[str, torch.Tensor]:
     """Energies (nf,) and atom energies (N,) in float64, forces (N, 3), virial (nf, 3, 3).
@@ -279,7 +256,7 @@ def evaluate(model, pf: PaddedFrames, virial: bool = True, chunk_atoms: int = 0)
     desc = model.descriptor
     dtype = model.dtype
     davg, dstd = desc.block_stats()
-    empty = _empty_slot_table(desc)
+    empty = _empty_slots(desc)
     geometry = [_block_geometry(desc, blk, pf.atype, davg, dstd, dtype) for blk in pf.blocks]
     force = torch.zeros((pf.natoms, 3), dtype=dtype)
     vir = torch.zeros((pf.nframes, 3, 3), dtype=dtype) if virial else None
@@ -303,12 +280,16 @@ def evaluate(model, pf: PaddedFrames, virial: bool = True, chunk_atoms: int = 0)
 
 def _block_geometry(desc, blk: Block, atype, davg, dstd, dtype):
     """Per-slot normalised rows R̃ and the Jacobian pieces of a block (all centres of the block)."""
-    rij = blk.rij.to(dtype)
-    raw, rhat, d0, d1, q = env_mat_and_jacobian(rij, desc.rcut_smth, desc.rcut, desc.env_protection)
     ti_rows = atype[blk.rows]
-    mean = davg[ti_rows, blk.tj].unsqueeze(1)
-    std = dstd[ti_rows, blk.tj].unsqueeze(1)
-    return rij, (raw - mean) / std, rhat, d0, d1, q, std
+    mean = davg[ti_rows, blk.tj].to(torch.float64).contiguous()
+    std = dstd[ti_rows, blk.tj]
+    n, w = blk.rij.shape[:2]
+    rt, rhat = blk.rij.new_empty((n, w, 4), dtype=dtype), blk.rij.new_empty((n, w, 3), dtype=dtype)
+    d0, d1, q = (blk.rij.new_empty((n, w, 1), dtype=dtype) for _ in range(3))
+    block_kernels.env_rows(blk.rij.numpy(), mean.numpy(), std.to(torch.float64).contiguous().numpy(),
+                           float(desc.rcut_smth), float(desc.rcut), float(desc.env_protection),
+                           rt.numpy(), rhat.numpy(), d0.numpy(), d1.numpy(), q.numpy())
+    return blk.rij.to(dtype), rt, rhat, d0, d1, q, std.unsqueeze(1).to(dtype)
 
 
 def _chunk(model, t: int, lo: int, hi: int, parts, empty_t, force, vir, pf):
@@ -369,6 +350,23 @@ def _embed_and_contract(net, rt: torch.Tensor, n: int, w: int):
     else:
         both = embed_tangent.value_and_tangent(net, values)
     return contract.contract_t(both, slot, rt), lambda g_s: contract.contract_force(both, slot, rt, g_s)
+
+
+#: inference: the empty-slot table of each descriptor with the versions of the tensors it came from
+_EMPTY_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _empty_slots(desc) -> torch.Tensor:
+    """:func:`_empty_slot_table`, kept between evaluations without gradients while the weights and
+    statistics are unchanged (their tensors and in-place versions); in training it is rebuilt
+    every step, as part of the graph."""
+    if torch.is_grad_enabled():
+        return _empty_slot_table(desc)
+    key = tuple((t.data_ptr(), t._version) for t in (*desc.parameters(), *desc.buffers()))
+    hit = _EMPTY_TABLES.get(desc)
+    if hit is None or hit[0] != key:
+        hit = _EMPTY_TABLES[desc] = (key, _empty_slot_table(desc))
+    return hit[1]
 
 
 def _empty_slot_table(desc) -> torch.Tensor:
