@@ -84,3 +84,74 @@ def env_rows(rij, mean, std, rcut_smth, rcut, protection, rt, rhat, d0, d1, q):
             rhat[i, j, 0] = x / r
             rhat[i, j, 1] = y / r
             rhat[i, j, 2] = z / r
+
+
+@njit(cache=True, nogil=True)
+def scatter_edges(g_rt, g_hat, std, rij, rhat, d0, d1, q, lo, neighbor, frame, force, vir):
+    """∂E/∂r_ij of every slot of centres lo.., from ∂E/∂R̃ (g_rt) and ∂E/∂ŝ (g_hat), into forces and virial.
+
+    With g = ((g_rt₀ + g_hat), g_rt₁, g_rt₂, g_rt₃)/std (∂E/∂R, un-normalised) and the pieces of
+    :func:`env_rows`: ∂E/∂r_ij = (g₀ d₀ + Σ_a g_a x_a d₁) r̂ + q (g₁, g₂, g₃); it is added to the
+    centre's force, taken from the neighbour's, and −∂E/∂r_ij ⊗ r_ij is added to the frame's virial
+    (``vir`` of zero frames: no virial).
+    """
+    for i in range(g_rt.shape[0]):
+        c = lo + i
+        f = frame[i]
+        s0, s1, s2, s3 = std[i, 0, 0], std[i, 0, 1], std[i, 0, 2], std[i, 0, 3]
+        for j in range(g_rt.shape[1]):
+            x, y, z = rij[i, j, 0], rij[i, j, 1], rij[i, j, 2]
+            g0 = (g_rt[i, j, 0] + g_hat[i, j, 0]) / s0
+            g1, g2, g3 = g_rt[i, j, 1] / s1, g_rt[i, j, 2] / s2, g_rt[i, j, 3] / s3
+            radial = g0 * d0[i, j, 0] + (g1 * x + g2 * y + g3 * z) * d1[i, j, 0]
+            ex = radial * rhat[i, j, 0] + q[i, j, 0] * g1
+            ey = radial * rhat[i, j, 1] + q[i, j, 0] * g2
+            ez = radial * rhat[i, j, 2] + q[i, j, 0] * g3
+            nb = neighbor[i, j]
+            force[c, 0] += ex
+            force[c, 1] += ey
+            force[c, 2] += ez
+            force[nb, 0] -= ex
+            force[nb, 1] -= ey
+            force[nb, 2] -= ez
+            if vir.shape[0]:
+                vir[f, 0, 0] -= ex * x
+                vir[f, 0, 1] -= ex * y
+                vir[f, 0, 2] -= ex * z
+                vir[f, 1, 0] -= ey * x
+                vir[f, 1, 1] -= ey * y
+                vir[f, 1, 2] -= ey * z
+                vir[f, 2, 0] -= ez * x
+                vir[f, 2, 1] -= ez * y
+                vir[f, 2, 2] -= ez * z
+
+
+@njit(cache=True, nogil=True)
+def gather_edges(g_force, g_vir, std, rij, rhat, d0, d1, q, lo, neighbor, frame, g_rt, g_hat):
+    """The backward of :func:`scatter_edges`: from ∂L/∂force and ∂L/∂virial, ∂L/∂g_rt and ∂L/∂g_hat.
+
+    Per slot ē = ∂L/∂(∂E/∂r_ij) = ∂L/∂F_centre − ∂L/∂F_neighbour − (∂L/∂W) r_ij; with
+    e_r = ē·r̂: ∂L/∂g₀ = e_r d₀ and ∂L/∂g_a = ē_a q + e_r d₁ x_a, then divided by std.
+    """
+    for i in range(g_rt.shape[0]):
+        c = lo + i
+        f = frame[i]
+        s0, s1, s2, s3 = std[i, 0, 0], std[i, 0, 1], std[i, 0, 2], std[i, 0, 3]
+        for j in range(g_rt.shape[1]):
+            x, y, z = rij[i, j, 0], rij[i, j, 1], rij[i, j, 2]
+            nb = neighbor[i, j]
+            bx = g_force[c, 0] - g_force[nb, 0]
+            by = g_force[c, 1] - g_force[nb, 1]
+            bz = g_force[c, 2] - g_force[nb, 2]
+            if g_vir.shape[0]:
+                bx -= g_vir[f, 0, 0] * x + g_vir[f, 0, 1] * y + g_vir[f, 0, 2] * z
+                by -= g_vir[f, 1, 0] * x + g_vir[f, 1, 1] * y + g_vir[f, 1, 2] * z
+                bz -= g_vir[f, 2, 0] * x + g_vir[f, 2, 1] * y + g_vir[f, 2, 2] * z
+            er = bx * rhat[i, j, 0] + by * rhat[i, j, 1] + bz * rhat[i, j, 2]
+            qq, dd = q[i, j, 0], d1[i, j, 0]
+            g0 = er * d0[i, j, 0] / s0
+            g_rt[i, j, 0] = g0
+            g_hat[i, j, 0] = g0
+            g_rt[i, j, 1] = (bx * qq + er * dd * x) / s1
+            g_rt[i, j, 2] = (by * qq + er * dd * y) / s2
+            g_rt[i, j, 3] = (bz * qq + er * dd * z) / s3

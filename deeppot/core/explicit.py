@@ -325,17 +325,46 @@ def _chunk(model, t: int, lo: int, hi: int, parts, empty_t, force, vir, pf):
     g_t = torch.bmm(g_d, a_mat) + torch.nn.functional.pad(torch.bmm(g_d.transpose(1, 2), t_mat),
                                                           (0, 0, 0, m - axis))
     g_s = g_t / nnei
-    centers = torch.arange(lo, hi)
+    frames = pf.frame_of_atom[lo:hi]
     for neighbor, rij, rhat, d0, d1, q, std, backward in saved:
         g_rt, g_hat = backward(g_s)  # ∂E/∂R̃ through T, ∂E/∂ŝ through G
-        g_raw = torch.cat([g_rt[..., :1] + g_hat, g_rt[..., 1:]], dim=-1) / std
-        radial = g_raw[..., :1] * d0 + (g_raw[..., 1:] * rij).sum(-1, keepdim=True) * d1
-        g_edge = radial * rhat + q * g_raw[..., 1:]               # ∂E/∂r_ij (n, w, 3)
-        force = force.index_add(0, centers, g_edge.sum(1)).index_add(0, neighbor.reshape(-1),
-                                                                     -g_edge.reshape(-1, 3))
+        f_blk, v_blk = _EdgeForces.apply(g_rt, g_hat, (std, rij, rhat, d0, d1, q, neighbor, frames), lo,
+                                         pf.natoms, 0 if vir is None else pf.nframes)
+        force = force + f_blk
         if vir is not None:
-            vir = vir.index_add(0, pf.frame_of_atom[lo:hi], -torch.einsum("nwa,nwb->nab", g_edge, rij))
+            vir = vir + v_blk
     return e, force, vir
+
+
+class _EdgeForces(torch.autograd.Function):
+    """Forces (N, 3) and virial (nf, 3, 3) from one block's ∂E/∂R̃ and ∂E/∂ŝ, through ∂E/∂r_ij.
+
+    One compiled loop each way (block_kernels.scatter_edges / gather_edges) instead of a dozen
+    small tensor operations per block; the backward is first order (training needs no more).
+    """
+
+    @staticmethod
+    def forward(ctx, g_rt, g_hat, geometry, lo, natoms, nframes):
+        std, rij, rhat, d0, d1, q, neighbor, frames = geometry
+        force = g_rt.new_zeros((natoms, 3))
+        vir = g_rt.new_zeros((nframes, 3, 3))
+        arrays = [x.detach().numpy() for x in (std, rij, rhat, d0, d1, q)]
+        block_kernels.scatter_edges(g_rt.detach().numpy(), g_hat.detach().numpy(), *arrays, lo, neighbor.numpy(),
+                                    frames.numpy(), force.numpy(), vir.numpy())
+        ctx.geometry, ctx.lo = geometry, lo
+        ctx.shape = (g_rt.shape, g_hat.shape, g_rt.dtype)
+        return force, vir
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, g_force, g_vir):
+        std, rij, rhat, d0, d1, q, neighbor, frames = ctx.geometry
+        shape_rt, shape_hat, dtype = ctx.shape
+        g_rt, g_hat = torch.empty(shape_rt, dtype=dtype), torch.empty(shape_hat, dtype=dtype)
+        block_kernels.gather_edges(g_force.contiguous().numpy(), g_vir.contiguous().numpy(),
+                                   *[x.detach().numpy() for x in (std, rij, rhat, d0, d1, q)], ctx.lo,
+                                   neighbor.numpy(), frames.numpy(), g_rt.numpy(), g_hat.numpy())
+        return g_rt, g_hat, None, None, None, None
 
 
 def _embed_and_contract(net, rt: torch.Tensor, n: int, w: int):

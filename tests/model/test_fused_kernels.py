@@ -103,3 +103,33 @@ def test_distinct_rows_of_a_water_frame():
         assert n_same % 2 == 0 and n_same > 0
         # each same-type pair counted once, each other pair once, and one value for all fillers
         assert values.shape[0] <= int((real & ~same_type.unsqueeze(1)).sum()) + n_same // 2 + 1
+
+
+def test_force_and_virial_loss_gradient_equals_autograd():
+    """The weight gradient of a force + virial loss through the hand-written path (edge scatter and
+    its gather backward included) equals autograd's double backward, float64."""
+    from deeppot.core import explicit
+    from deeppot.model.build import build_model
+    from deeppot.testing import water_cluster
+
+    coord, atype = water_cluster(n_molecules=10, seed=1, box_A=7.0)
+    box = np.eye(3) * 7.0
+    model = build_model({"type_map": ["O", "H"], "descriptor": {"type": "se_e2_a", "rcut": 4.0, "rcut_smth": 0.5,
+                                                                "sel": [20, 40], "neuron": [4, 8], "axis_neuron": 2,
+                                                                "type_one_side": False, "seed": 2},
+                         "fitting_net": {"neuron": [8, 8], "seed": 3}})
+    gen = torch.Generator().manual_seed(4)
+    a_f = torch.randn(len(atype), 3, dtype=torch.float64, generator=gen)
+    a_v = torch.randn(1, 3, 3, dtype=torch.float64, generator=gen)
+    pf = explicit.pad_frames(model, [explicit.frame_edges(model, coord, box, atype)], atype)
+
+    def loss(out):
+        return (out["force"].view(-1, 3) * a_f).sum() + (out["virial"].view(1, 3, 3) * a_v).sum() + out["energy"].sum()
+
+    batch, foa = model.make_batch(torch.as_tensor(coord).view(1, -1, 3), torch.as_tensor(atype)[None],
+                                  torch.as_tensor(box).view(1, 3, 3))
+    params = list(model.parameters())
+    fast = torch.autograd.grad(loss(explicit.evaluate(model, pf)), params)
+    slow = torch.autograd.grad(loss(model.evaluate(batch, foa, 1, create_graph=True)), params)
+    for p, a, b in zip(params, fast, slow):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-11)
