@@ -79,10 +79,10 @@ def combine(h1: dict, h2: dict, n1: int, n2: int) -> dict:
 
 def speed(out: Path, timings: dict) -> tuple[float | None, float | None, str]:
     """CG and atomistic ps per CPU hour from ``speed.py``'s speed.json, else per wall hour from the runs."""
-    for path in (out / "speed.json", Path(__file__).resolve().parent / "speed.json"):
-        if path.exists():
-            data = json.loads(path.read_text())
-            return data["cg"]["ps_per_cpu_hour"], data["atomistic"]["ps_per_cpu_hour"], "ps per CPU hour, speed.py"
+    path = out / "speed.json"
+    if path.exists():
+        data = json.loads(path.read_text())
+        return data["cg"]["ps_per_cpu_hour"], data["atomistic"]["ps_per_cpu_hour"], "ps per CPU hour, speed.py"
     cg = timings["cg_md_ps"] / timings["cg_md_s"] * 3600 if "cg_md_s" in timings else None
     aa = timings["aa_md_ps"] / timings["aa_md_s"] * 3600 if "aa_md_s" in timings else None
     return cg, aa, "ps per wall hour"
@@ -127,16 +127,17 @@ def compare(work: Path, out: Path, timings: dict, args, aa_runs: list[Path]) -> 
     dg_halves = float(np.max(np.abs(H1["g"] - H2["g"])))
     height = C["peak"][0] / A["peak"][0] - 1
     shift = C["peak"][1] - A["peak"][1]
+    pair, triple = ("OO", "O–O–O") if args.map == "site" else ("COM–COM", "COM–COM–COM")
     goals = [
-        ("g_OO first peak height within 5 %", f"{C['peak'][0]:.3f} vs {A['peak'][0]:.3f} ({100 * height:+.1f} %)",
+        (f"g_{pair} first peak height within 5 %", f"{C['peak'][0]:.3f} vs {A['peak'][0]:.3f} ({100 * height:+.1f} %)",
          abs(height) <= 0.05),
-        ("g_OO first peak position within 0.05 Å", f"{C['peak'][1]:.3f} vs {A['peak'][1]:.3f} Å ({shift:+.3f})",
+        (f"g_{pair} first peak position within 0.05 Å", f"{C['peak'][1]:.3f} vs {A['peak'][1]:.3f} Å ({shift:+.3f})",
          abs(shift) <= 0.05),
-        ("max |Δg_OO| ≤ that between the atomistic halves", f"{dg:.3f} vs {dg_halves:.3f}", dg <= dg_halves),
+        (f"max |Δg_{pair}| ≤ that between the atomistic halves", f"{dg:.3f} vs {dg_halves:.3f}", dg <= dg_halves),
     ]
     for rc in RC_ADF:
         a, c = A[f"adf{rc}"][2], C[f"adf{rc}"][2]
-        goals.append((f"mean O–O–O angle within 2° (r_c {rc} Å)", f"{c:.2f}° vs {a:.2f}° ({c - a:+.2f}°; halves "
+        goals.append((f"mean {triple} angle within 2° (r_c {rc} Å)", f"{c:.2f}° vs {a:.2f}° ({c - a:+.2f}°; halves "
                       f"{H1[f'adf{rc}'][2] - H2[f'adf{rc}'][2]:+.2f}°)", abs(c - a) <= 2.0))
     dq = C["q6"].mean() - A["q6"].mean()
     goals.append(("⟨Q̄6⟩ within 0.01", f"{C['q6'].mean():.4f} vs {A['q6'].mean():.4f} ({dq:+.4f}; halves "
@@ -176,7 +177,7 @@ def compare(work: Path, out: Path, timings: dict, args, aa_runs: list[Path]) -> 
     (out / "results.md").write_text("\n".join(lines + extra) + "\n")
     print("\n".join(lines + extra))
     write_curves(out / "curves", A, C, H1, H2)
-    figure(out / "deepcg.png", A, C, H1, H2, work, noise)
+    figure(out / "deepcg.png", A, C, H1, H2, work, noise, pair, triple)
     goal_rows = [[g, v, None if ok is None else bool(ok)] for g, v, ok in goals]
     (out / "results.json").write_text(json.dumps({"goals": goal_rows,
                                                   "noise": noise, "timings": timings}, indent=1) + "\n")
@@ -191,19 +192,19 @@ def write_curves(directory: Path, A, C, H1, H2) -> None:
                    A[f"adf{rc}"][1]]), delimiter=",", header="theta_deg,cg,atomistic", comments="")
 
 
-def figure(png: Path, A, C, H1, H2, work: Path, noise: dict) -> None:
+def figure(png: Path, A, C, H1, H2, work: Path, noise: dict, pair: str = "OO", triple: str = "O–O–O") -> None:
     fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
     ax = axes[0, 0]
     ax.plot(A["r"], A["g"], "k-", label="atomistic")
     ax.plot(C["r"], C["g"], "r--", label="DeePCG")
     ax.plot(A["r"], H1["g"] - H2["g"], color="0.6", lw=0.8, label="atomistic half 1 − half 2")
     ax.plot(A["r"], C["g"] - A["g"], "b:", lw=0.8, label="CG − atomistic")
-    ax.set(xlabel="r (Å)", ylabel="g_OO(r)")
+    ax.set(xlabel="r (Å)", ylabel=f"g_{pair}(r)")
     for ax, rc in zip((axes[0, 1], axes[0, 2]), (3.5, None)):
         for k, r_c in enumerate(RC_ADF if rc is None else (rc,)):
             ax.plot(A[f"adf{r_c}"][0], A[f"adf{r_c}"][1], "-", color=f"C{k}", label=f"atomistic r_c {r_c}")
             ax.plot(C[f"adf{r_c}"][0], C[f"adf{r_c}"][1], "--", color=f"C{k}", label=f"CG r_c {r_c}")
-        ax.set(xlabel="θ O–O–O (deg)", ylabel="P(θ) per degree")
+        ax.set(xlabel=f"θ {triple} (deg)", ylabel="P(θ) per degree")
     bins = np.linspace(0, 0.7, 50)
     ax = axes[1, 0]
     ax.hist(A["q6"], bins, density=True, histtype="step", color="k", label="atomistic")
