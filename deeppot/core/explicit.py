@@ -13,14 +13,17 @@ energy → force → loss computation is a *first-order* graph that autograd dif
 * fitting nets run forward, then backward by hand to ``∂E/∂D`` (no weight gradients);
 * ``∂E/∂T = ∂E/∂D · T<`` (+ the transposed term on the first ``axis_neuron`` rows), then per
   neighbour slot ``∂E/∂R̃ = G·∂E/∂T`` and ``∂E/∂ŝ = R̃·(G'·∂E/∂T)`` (two batched products);
-* the environment-matrix Jacobian ``∂R/∂r_ij`` is analytic (env_mat.py), contracted per slot
-  into ``g_ij = ∂E/∂r_ij``, from which forces and virial follow as in grad.py.
+* the environment-matrix Jacobian ``∂R/∂r_ij`` is analytic, contracted per slot into
+  ``g_ij = ∂E/∂r_ij``, from which forces and virial follow as in grad.py (one compiled scatter
+  per block, with its gather as the backward).
 
 Neighbours are held in a padded layout per (centre type, neighbour type) block, left-aligned,
 centres sorted by neighbour count; each chunk of centres is trimmed to its largest count, not
 ``sel``. Filler slots sit at distance ``rcut``, where the environment-matrix row and its Jacobian
 are exactly zero: they are empty slots in DeePMD-kit's sense, and each chunk adds its
 ``sel - width`` remaining empty slots as a constant (the same bookkeeping as se_e2_a.py).
+The layout, the environment rows and the scatter are loops compiled by numba
+(block_kernels.py): as tensor operations they were some 200 small calls per evaluation.
 Compressed models (tabulated embeddings) use the table's own value and slope.
 The neighbour structure of a frame never changes
 during training, so :class:`FrameCache` builds it once per frame.
