@@ -36,8 +36,14 @@ log = logging.getLogger("deeppot.cdft")
 
 # ----------------------------------------------------------------------------------------
 # data
-def random_potentials(rng: np.random.Generator, count: int, x: np.ndarray, length: float) -> np.ndarray:
-    """βv(x): a few Fourier modes, Gaussian bumps/wells and a linear ramp (after Sammüller et al.)."""
+def random_potentials(rng: np.random.Generator, count: int, x: np.ndarray, length: float,
+                      wall_wells: bool = False) -> np.ndarray:
+    """βv(x): a few Fourier modes, Gaussian bumps/wells and a linear ramp (after Sammüller et al.).
+
+    ``wall_wells`` adds to each an attractive Gaussian centred within σ/2 of one of the walls: dense
+    contact layers (ρσ > 1.4), where the network's c1 had the fewest samples and the largest errors.
+    Without it the random stream is the same as before the option existed (same test potentials).
+    """
     out = np.zeros((count, x.size))
     for k in range(count):
         for n in range(1, 5):
@@ -46,6 +52,9 @@ def random_potentials(rng: np.random.Generator, count: int, x: np.ndarray, lengt
             out[k] += rng.normal(0, 1.2) * np.exp(-0.5 * ((x - rng.uniform(-0.5, length + 0.5))
                                                           / rng.uniform(0.2, 1.2)) ** 2)
         out[k] += rng.normal(0, 0.25) * (x - length / 2)
+        if wall_wells:
+            centre = rng.uniform(-0.5, 0.5) + length * rng.integers(0, 2)
+            out[k] -= abs(rng.normal(0, 1.5)) * np.exp(-0.5 * ((x - centre) / rng.uniform(0.2, 1.2)) ** 2)
     return out
 
 
@@ -60,6 +69,15 @@ class RodData:
     sweeps: int
     halves: np.ndarray | None = None  # (2, systems, bins): the two halves of each run
 
+    @classmethod
+    def concatenate(cls, parts: list[RodData]) -> RodData:
+        """One data set from runs of the same bins and sweeps (e.g. a basic and a dense-wall family)."""
+        if len({(p.dx, p.sweeps, p.rho.shape[1]) for p in parts}) != 1:
+            raise ConfigError("learned c1: only runs with the same bins and sweeps can be joined")
+        halves = None if any(p.halves is None for p in parts) else np.concatenate([p.halves for p in parts], axis=1)
+        return cls(parts[0].dx, np.concatenate([p.rho for p in parts]), np.concatenate([p.v for p in parts]),
+                   np.concatenate([p.mu for p in parts]), parts[0].sweeps, halves)
+
     def c1(self, rho: np.ndarray | None = None) -> np.ndarray:
         """c1 = ln ρ + βv − βμ (NaN where the histogram is empty)."""
         rho = self.rho if rho is None else rho
@@ -68,8 +86,11 @@ class RodData:
 
 
 def simulate(count: int, *, length: float = 10.0, dx: float = 0.05, mu_range=(-1.0, 3.5), sweeps: int = 40000,
-             equilibration: int = 4000, replicas: int = 256, seed: int = 0) -> RodData:
-    """GCMC of ``count`` systems, each with its own random βv(x) and βμ (rods of σ = 1 in [0, length])."""
+             equilibration: int = 4000, replicas: int = 256, seed: int = 0, wall_wells: bool = False) -> RodData:
+    """GCMC of ``count`` systems, each with its own random βv(x) and βμ (rods of σ = 1 in [0, length]).
+
+    ``wall_wells``: potentials with an extra well at a wall (see :func:`random_potentials`).
+    """
     rng = np.random.default_rng(seed)
     bins = int(round(length / dx))
     if abs(bins * dx - length) > 1e-9:
@@ -80,7 +101,7 @@ def simulate(count: int, *, length: float = 10.0, dx: float = 0.05, mu_range=(-1
     t0 = time.perf_counter()
     for start in range(0, count, replicas):
         r = min(replicas, count - start)
-        v_all = random_potentials(rng, r, table_x, length)
+        v_all = random_potentials(rng, r, table_x, length, wall_wells)
         mu = rng.uniform(*mu_range, r)
         mc = grand_canonical_rods(v_all, length, mu, replicas=r, sweeps=sweeps, equilibration=equilibration,
                                   bins=bins, seed=int(rng.integers(2**31)), log_every=0,

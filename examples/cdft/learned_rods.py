@@ -3,6 +3,7 @@ checked against Percus' exact functional in potentials it has never seen.
 
 1. GCMC (``deeppot.cdft.mc``) of rods (σ = 1) in [0, 10σ] between hard walls, each system with
    its own random βv(x) and βμ ∈ [−1, 3.5]; histograms in bins of 0.05σ → c1 = ln ρ + βv − βμ.
+   ``--wall-systems`` adds systems whose potential also has a well at a wall (dense contact layers).
 2. An MLP maps ρ on a ±1.25σ window to c1 (``deeppot.cdft.learned``).
 3. Unseen potentials (another seed, plus a square well and a linear ramp that are not of the
    training family): the learned profile (Anderson-mixed Picard on the bins) vs Percus (fine
@@ -69,12 +70,25 @@ def learned_profile(functional: LearnedFunctional, v_fn, mu: float) -> np.ndarra
     raise ConvergenceError(f"learned c1: no converged profile for βμ = {mu}")
 
 
+def simulate_data(args) -> RodData:
+    """The basic family of potentials (seed 0) and, with ``--wall-systems``, a dense-wall family
+    (seed 1, its own stream: the basic systems are the same with or without it)."""
+    common = {"length": LENGTH, "dx": DX, "sweeps": args.sweeps, "equilibration": args.sweeps // 10,
+              "mu_range": (-1.0, args.mu_max)}
+    parts = [simulate(args.systems, seed=0, **common)]
+    if args.wall_systems:
+        parts.append(simulate(args.wall_systems, seed=1, wall_wells=True, **common))
+    return RodData.concatenate(parts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--systems", type=int, default=512)
-    parser.add_argument("--sweeps", type=int, default=30000)
-    parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--tests", type=int, default=8)
+    parser.add_argument("--systems", type=int, default=512, help="GCMC systems of the basic potential family")
+    parser.add_argument("--wall-systems", type=int, default=0,
+                        help="extra GCMC systems whose potential also has an attractive well at a wall")
+    parser.add_argument("--sweeps", type=int, default=30000, help="GCMC sweeps per system (+10 %% equilibration)")
+    parser.add_argument("--epochs", type=int, default=40, help="training epochs (cosine learning-rate decay)")
+    parser.add_argument("--tests", type=int, default=8, help="unseen random potentials (+ a square well and a ramp)")
     parser.add_argument("--mu-max", type=float, default=3.5, help="βμ of the training systems is drawn in [-1, mu-max]")
     parser.add_argument("--batch", type=int, default=512, help="training minibatch (windows)")
     parser.add_argument("--precision", choices=("float64", "float32"), default="float64",
@@ -91,13 +105,13 @@ def main() -> None:
 
     data_file, model_file = out / "data.npz", out / "c1net.pt"
     if args.redo or not data_file.exists():
-        data = simulate(args.systems, length=LENGTH, dx=DX, sweeps=args.sweeps, equilibration=args.sweeps // 10,
-                        mu_range=(-1.0, args.mu_max))
+        data = simulate_data(args)
         with atomic_path(data_file) as tmp:
             np.savez(tmp.open("wb"), rho=data.rho, v=data.v, mu=data.mu, dx=data.dx, sweeps=data.sweeps,
-                     halves=data.halves)
+                     halves=data.halves, wall_systems=args.wall_systems)
     raw = np.load(data_file)
     data = RodData(float(raw["dx"]), raw["rho"], raw["v"], raw["mu"], int(raw["sweeps"]), raw["halves"])
+    wall_systems = int(raw["wall_systems"]) if "wall_systems" in raw else 0
     if args.redo or not model_file.exists():
         net, info = train(data, epochs=args.epochs, batch=args.batch, precision=args.precision,
                           width=args.width, depth=args.depth)
@@ -109,7 +123,8 @@ def main() -> None:
     net.load_state_dict(saved["state"])
     net.eval()
     functional = LearnedFunctional(net, DX)
-    results: dict = {"systems": int(data.rho.shape[0]), "sweeps": data.sweeps,
+    results: dict = {"systems": int(data.rho.shape[0]) - wall_systems, "wall_systems": wall_systems,
+                     "sweeps": data.sweeps, "epochs": len(saved["info"]["validation_mse"]),
                      "validation_mse": saved["info"]["validation_mse"][-1]}
 
     # --- unseen potentials ---------------------------------------------------------------

@@ -15,6 +15,7 @@ from deeppot.cdft.learned import (
     bulk_pressure,
     direct_correlation,
     pair_correlation,
+    random_potentials,
     simulate,
     train,
     windows,
@@ -47,6 +48,27 @@ def test_c1_targets_are_the_euler_lagrange_c1_of_an_exact_profile():
     data = RodData(grid.dz, p.rho[None], v[None], np.array([p.mu_kT]), 0)
     _, c1 = HardRods(1.0).excess(grid, p.rho)
     np.testing.assert_allclose(data.c1()[0], c1, atol=1e-10)
+
+
+def test_wall_wells_add_an_attractive_well_at_a_wall_and_leave_the_basic_family_alone():
+    x = np.linspace(0, 10, 401)
+    basic = random_potentials(np.random.default_rng(3), 1, x, 10.0)
+    walled = random_potentials(np.random.default_rng(3), 1, x, 10.0, wall_wells=True)
+    np.testing.assert_array_equal(basic, random_potentials(np.random.default_rng(3), 1, x, 10.0, wall_wells=False))
+    well = walled[0] - basic[0]  # the extra draws come after the basic ones
+    assert np.all(well <= 0) and well.min() < 0
+    assert min(x[np.argmin(well)], 10 - x[np.argmin(well)]) <= 0.5
+
+
+def test_rod_data_concatenate_joins_systems_of_the_same_bins():
+    def run(n, sweeps=10):
+        rho = np.full((n, 20), 0.3)
+        return RodData(0.1, rho, np.zeros_like(rho), np.zeros(n), sweeps, np.stack([rho, rho]))
+
+    both = RodData.concatenate([run(2), run(3)])
+    assert both.rho.shape == (5, 20) and both.halves.shape == (2, 5, 20) and both.mu.shape == (5,)
+    with pytest.raises(ConfigError, match="same bins"):
+        RodData.concatenate([run(2), run(3, sweeps=20)])
 
 
 def test_bulk_equation_of_state_by_gibbs_duhem():
