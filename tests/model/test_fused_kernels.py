@@ -131,5 +131,5 @@ def test_force_and_virial_loss_gradient_equals_autograd():
     params = list(model.parameters())
     fast = torch.autograd.grad(loss(explicit.evaluate(model, pf)), params)
     slow = torch.autograd.grad(loss(model.evaluate(batch, foa, 1, create_graph=True)), params)
-    for p, a, b in zip(params, fast, slow):
+    for a, b in zip(fast, slow):
         torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-11)
