@@ -52,17 +52,17 @@ def write_json(path: Path, data: dict) -> Path:
     return path
 
 
-def cg_input(steps: int, descriptor: str, batch_size: int = 1, data: tuple[str, str] = ("cg_train", "cg_valid")
-             ) -> dict:
+def cg_input(steps: int, descriptor: str, batch_size: int = 1, data: tuple[str, str] = ("cg_train", "cg_valid"),
+             embedding: tuple[int, ...] = (8, 16, 32), axis: int = 4, fitting: tuple[int, ...] = (32, 32, 32)) -> dict:
     """Force-only training input for the O sites (energy prefactors 0: there are no CG energies)."""
     descriptors = {
-        "se_e2_a": {"type": "se_e2_a", "sel": [48], "rcut_smth": 0.5, "rcut": 6.0, "neuron": [8, 16, 32],
-                    "axis_neuron": 4, "seed": 1},
+        "se_e2_a": {"type": "se_e2_a", "sel": [48], "rcut_smth": 0.5, "rcut": 6.0, "neuron": list(embedding),
+                    "axis_neuron": axis, "seed": 1},
         # DeePCG's choice: a local frame from the two nearest O (full: 16 nearest, radial: the rest)
         "loc_frame": {"type": "loc_frame", "rcut": 6.0, "sel_a": [16], "sel_r": [32], "axis_rule": [0, 0, 0, 0, 0, 1]},
     }
     return {"model": {"type_map": ["O"], "descriptor": descriptors[descriptor],
-                      "fitting_net": {"neuron": [32, 32, 32], "resnet_dt": True, "seed": 1}, "data_stat_nbatch": 10},
+                      "fitting_net": {"neuron": list(fitting), "resnet_dt": True, "seed": 1}, "data_stat_nbatch": 10},
             "learning_rate": {"type": "exp", "start_lr": 2e-3, "stop_lr": 2e-5, "decay_steps": max(1, steps // 40)},
             "loss": {"type": "ener", "start_pref_e": 0, "limit_pref_e": 0, "start_pref_f": 1, "limit_pref_f": 1,
                      "start_pref_v": 0, "limit_pref_v": 0},
@@ -172,7 +172,8 @@ def run_stages(args) -> dict:
             save()
     cg_dir = WORK / "cg"
     if not (cg_dir / "cg.dp").exists():
-        write_json(cg_dir / "input.json", cg_input(args.cg_train_steps, args.descriptor, args.cg_batch, data))
+        write_json(cg_dir / "input.json", cg_input(args.cg_train_steps, args.descriptor, args.cg_batch, data,
+                                                   tuple(args.cg_embedding), args.cg_axis, tuple(args.cg_fitting)))
         timings["cg_train_s"] = deeppot("train", "input.json", "--no-progress", cwd=cg_dir)
         deeppot("freeze", "-o", "cg.dp", cwd=cg_dir)
         save()
@@ -211,6 +212,9 @@ def main() -> None:
     ap.add_argument("--cg-batch", type=int, default=4,
                     help="CG training frames per step (the mean force is ~2 %% of the loss: "
                          "larger batches average the noise)")
+    ap.add_argument("--cg-embedding", type=int, nargs="+", default=[8, 16, 32], help="se_e2_a embedding net widths")
+    ap.add_argument("--cg-axis", type=int, default=4, help="se_e2_a axis_neuron")
+    ap.add_argument("--cg-fitting", type=int, nargs="+", default=[32, 32, 32], help="fitting net widths")
     ap.add_argument("--descriptor", choices=("se_e2_a", "loc_frame"), default="se_e2_a")
     ap.add_argument("--pair-prior", type=float, default=None, metavar="RCUT",
                     help="fit MS-CG pair forces to this range (Å) first and train the network on the residual "
