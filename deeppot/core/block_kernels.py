@@ -14,15 +14,6 @@ from numba import njit
 
 
 @njit(cache=True)
-def block_counts(block: np.ndarray, local: np.ndarray, nblocks: int, nrows: int) -> np.ndarray:
-    """Edges per (block, centre row within its block): (nblocks, nrows)."""
-    counts = np.zeros((nblocks, nrows), dtype=np.int64)
-    for e in range(block.shape[0]):
-        counts[block[e], local[e]] += 1
-    return counts
-
-
-@njit(cache=True)
 def fill_blocks(block, local, rij, nb_row, offset, width, start, nrows, far, rij_out, nb_out):
     """Left-aligned slots of every block in flat buffers, edges in their given order within a centre.
 

@@ -158,7 +158,8 @@ def pad_edges(model, center: torch.Tensor, neighbor: torch.Tensor, rij: torch.Te
         groups = [(ti, t, type_rows[ti]) for ti in range(ntypes) for t in range(ntypes)]
         block = atype_s[c_s] * ntypes + tj
         local = c_s - starts[atype_s[c_s]]
-    counts = block_kernels.block_counts(block, local, len(groups), max(ncen, 1))
+    width_rows = max(ncen, 1)  # edges per (block, centre row within the block), as neighbor_counts
+    counts = np.bincount(block * width_rows + local, minlength=len(groups) * width_rows).reshape(len(groups), -1)
     nrows = np.array([g[2].stop - g[2].start for g in groups], dtype=np.int64)
     width = np.where(nrows > 0, counts.max(axis=1), 0)
     offset = np.concatenate([[0], np.cumsum(nrows * width)])
